@@ -1,0 +1,219 @@
+"""Real SIP phones for trying and testing the hotline: callers that dial and send RFC 4733 digits, and agent seats
+that register and answer by themselves.
+
+Built on baresip-python, whose rule is one SIP stack per process: a `SipStack` owns it on a thread of its own,
+with its own event loop, so plain synchronous code (the CLI, pytest) can place many calls at once through it.
+"""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import contextlib
+import math
+import threading
+import time
+from collections.abc import Coroutine
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
+
+from baresip import Account, CallFailed, Config, Event, Runtime, StackEvent, UserAgent
+from baresip.errors import AudioNotActive, AudioRestarted, BaresipError
+
+from hotline.sandbox import free_udp_port
+
+T = TypeVar("T")
+
+# Received audio louder than this (RMS of 16-bit samples) counts as something heard: speech or music.
+_HEARD_RMS = 200
+
+
+@dataclass
+class CallResult:
+    """What happened to one call, as `app.py call` prints it."""
+
+    uri: str
+    established: bool = False
+    failure: str | None = None
+    sip_call_id: str | None = None
+    setup_ms: float | None = None
+    dtmf_sent: str = ""
+    # who ended the call: "caller" (this phone hung up) or "far end" (the hotline did)
+    ended_by: str | None = None
+    close_reason: str | None = None
+    duration_s: float = 0.0
+    heard_ms: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Seat:
+    """An agent's softphone, registered on a seat, answering every call after `answer_after` seconds."""
+
+    name: str
+    ua: UserAgent
+    answer_after: float = 0.0
+    answered: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+
+
+class SipStack:
+    """The process's SIP stack, listening on one UDP port of `host`."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.host = host
+        self.port = port or free_udp_port(host)
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="sip-stack", daemon=True)
+        self._thread.start()
+        self.runtime = Runtime()
+        config = Config(
+            net_interface=host,
+            max_concurrent_calls=None,
+            audio_driver="aumem",
+            extra_config_text=f"sip_listen {host}:{self.port}\n",
+        )
+        self.run(self.runtime.start(config))
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = 120) -> T:
+        """Run a coroutine on the stack's loop and wait for its result."""
+        future: Future[T] = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        return future.result(timeout)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.run(self.runtime.close(), timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=5)
+
+    # -- callers -------------------------------------------------------------------------------------------
+
+    async def caller(self, user: str, domain: str, password: str = "") -> UserAgent:
+        """A user agent that dials without registering: the self-test endpoint, or a carrier trunk's caller."""
+        return await UserAgent.create(
+            self.runtime, Account(user=user, domain=domain, password=password, reg_interval=0)
+        )
+
+    async def call(
+        self,
+        ua: UserAgent,
+        uri: str,
+        *,
+        dtmf: str = "",
+        dtmf_after: float = 1.5,
+        hold: float = 3.0,
+        caller_number: str | None = None,
+        establish_timeout: float = 15.0,
+    ) -> CallResult:
+        """Dial `uri`, send `dtmf` `dtmf_after` seconds after answer, stay `hold` seconds more, then hang up
+        (unless the far end hangs up first)."""
+        result = CallResult(uri=uri)
+        headers = {}
+        if caller_number:
+            headers["P-Asserted-Identity"] = f"<sip:{caller_number}@{self.host}>"
+        started = time.monotonic()
+        try:
+            call = await ua.dial(uri, headers=headers)
+        except BaresipError as exc:
+            result.failure = str(exc)
+            return result
+        closed: asyncio.Future[str] = self.loop.create_future()
+
+        def on_event(event: StackEvent) -> None:
+            if event.event is Event.CALL_CLOSED and not closed.done():
+                closed.set_result(event.text or "")
+
+        call.on(on_event)
+        try:
+            await call.wait_established(timeout=establish_timeout)
+        except CallFailed as exc:
+            result.failure = str(exc)
+            return result
+        answered = time.monotonic()
+        result.established = True
+        result.setup_ms = round((answered - started) * 1000, 1)
+        result.sip_call_id = call.call_id
+        listener = asyncio.ensure_future(_listen(call, closed))
+        if dtmf and not await _wait_or_closed(closed, dtmf_after):
+            with contextlib.suppress(BaresipError):
+                await call.send_dtmf(dtmf)
+                result.dtmf_sent = dtmf
+        if await _wait_or_closed(closed, hold):
+            result.ended_by = "far end"
+        else:
+            result.ended_by = "caller"
+            with contextlib.suppress(BaresipError):
+                await call.hangup()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(closed), 5)
+        result.close_reason = closed.result() if closed.done() else None
+        result.duration_s = round(time.monotonic() - answered, 2)
+        result.heard_ms = await listener
+        return result
+
+    # -- agent seats ---------------------------------------------------------------------------------------
+
+    async def seat(self, name: str, domain: str, password: str, answer_after: float = 0.0) -> Seat:
+        """Register a seat's softphone (auto-answer): the way an agent's phone behaves with answermode=auto."""
+        ua = await UserAgent.create(self.runtime, Account(user=name, domain=domain, password=password, reg_interval=60))
+        seat = Seat(name, ua, answer_after)
+
+        def on_incoming(call: Any) -> None:
+            asyncio.run_coroutine_threadsafe(_answer(seat, call), self.loop)
+
+        ua.on_incoming(on_incoming)
+        await ua.register()
+        return seat
+
+    async def unregister(self, seat: Seat) -> None:
+        await seat.ua.unregister()
+
+
+async def _answer(seat: Seat, call: Any) -> None:
+    if seat.answer_after:
+        await asyncio.sleep(seat.answer_after)
+    try:
+        await call.answer()
+        seat.answered.append(call.peer or "")
+    except BaresipError:
+        seat.rejected.append(call.peer or "")
+
+
+async def _wait_or_closed(closed: asyncio.Future[str], seconds: float) -> bool:
+    """Sleep up to `seconds`; True if the call closed meanwhile."""
+    try:
+        await asyncio.wait_for(asyncio.shield(closed), seconds)
+        return True
+    except TimeoutError:
+        return False
+
+
+async def _listen(call: Any, closed: asyncio.Future[str]) -> int:
+    """Milliseconds of received audio above the hearing threshold, until the call closes."""
+    heard_ms = 0
+    frame_bytes = 0
+    pending = b""
+    while not closed.done():
+        await asyncio.sleep(0.02)
+        try:
+            if not frame_bytes:
+                info = call.audio.info()
+                frame_bytes = int(info.rx_sample_rate * info.rx_channels * 2 * 0.02) if info.rx_sample_rate else 0
+                if not frame_bytes:
+                    continue
+            pending += call.audio.read(frame_bytes * 10)
+        except (AudioNotActive, AudioRestarted):
+            continue
+        while len(pending) >= frame_bytes:
+            frame, pending = pending[:frame_bytes], pending[frame_bytes:]
+            if _rms(frame) > _HEARD_RMS:
+                heard_ms += 20
+    return heard_ms
+
+
+def _rms(frame: bytes) -> float:
+    samples = array.array("h", frame)
+    return math.sqrt(sum(s * s for s in samples) / len(samples)) if samples else 0.0

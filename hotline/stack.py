@@ -1,0 +1,160 @@
+"""The whole hotline as one object: database, prompts, Redis, the FastAGI server and Asterisk, started in order
+and stopped in reverse. `app.py run` and the test harness both use it, so the tests run what users run."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import socket
+import subprocess
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from crm import db
+from crm.contacts import ContactLog
+from hotline import redis_server
+from hotline.asterisk import Asterisk
+from hotline.config import Config
+from ivr import prompts
+from ivr.fastagi import FastAgiServer
+from ivr.routes import Ivr
+
+log = logging.getLogger(__name__)
+
+
+class StackError(Exception):
+    """The hotline cannot start as configured; the message says what is in the way."""
+
+
+def _port_free(host: str, port: int, kind: int) -> bool:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        if kind == socket.SOCK_STREAM:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def read_run_file(config: Config) -> dict[str, Any]:
+    """What a running `app.py run` of this state dir wrote about itself; empty if none runs."""
+    try:
+        return dict(json.loads((config.paths.state_dir / "run.json").read_text()))
+    except (OSError, ValueError):
+        return {}
+
+
+class Hotline:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.state_dir = config.paths.state_dir
+        self.asterisk = Asterisk(config)
+        self.agi: FastAgiServer | None = None
+        self.redis_process: subprocess.Popen[bytes] | None = None
+        self._lock: TextIO | None = None
+        self.engine = db.make_engine(config.database_url)
+        self.contacts = ContactLog(db.session_factory(self.engine))
+
+    @property
+    def run_file(self) -> Path:
+        return self.state_dir / "run.json"
+
+    def _take_lock(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        lock = open(self.state_dir / "run.lock", "a+")  # noqa: SIM115 (held open for the hotline's lifetime)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            pid = read_run_file(self.config).get("pid", "?")
+            raise StackError(
+                f"this hotline is already running (pid {pid}, state dir {self.state_dir}); "
+                "see `python app.py status`, or give another instance its own state dir and ports"
+            ) from None
+        self._lock = lock
+
+    def _check_ports(self) -> None:
+        c = self.config
+        wanted = [
+            ("sip.port", c.sip.host, c.sip.port, socket.SOCK_DGRAM),
+            ("agi.port", c.agi.host, c.agi.port, socket.SOCK_STREAM),
+            ("ari.port", c.ari.host, c.ari.port, socket.SOCK_STREAM),
+            ("ami.port", c.ami.host, c.ami.port, socket.SOCK_STREAM),
+        ]
+        if c.redis.managed:
+            wanted.append(("redis.port", "127.0.0.1", c.redis.port, socket.SOCK_STREAM))
+        busy = [f"{key} {host}:{port}" for key, host, port, kind in wanted if not _port_free(host, port, kind)]
+        if busy:
+            raise StackError(
+                "ports in use by something else: " + ", ".join(busy) + " (set other ports in the config or "
+                "HOTLINE_<SECTION>_PORT)"
+            )
+
+    def start(self) -> None:
+        started = time.monotonic()
+        self._take_lock()
+        try:
+            self._check_ports()
+            db.upgrade(self.config.database_url)
+            prompt_dir = self.state_dir / "prompts" / "current"
+            counts = prompts.build(
+                self.state_dir / "prompts" / "synthesized", self.config.paths.recorded_prompts, prompt_dir
+            )
+            log.info("prompts ready: %s", counts)
+            if self.config.redis.managed:
+                self.redis_process = redis_server.start(
+                    self.config.redis.port, self.state_dir / "redis", self.state_dir / "logs" / "redis.log"
+                )
+            else:
+                redis_server.wait_ready(self.config.redis.url)
+            self.agi = FastAgiServer(
+                self.config.agi.host, self.config.agi.port, Ivr(self.contacts, self.config.ivr.language).routes()
+            )
+            self.agi.start()
+            self.asterisk.ensure_root()
+            self.asterisk.render(prompt_dir)
+            self.asterisk.start(self.state_dir / "logs" / "asterisk.log")
+            self.asterisk.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        self._write_run_file()
+        log.info("hotline up in %.1f s", time.monotonic() - started)
+
+    def _write_run_file(self) -> None:
+        c = self.config
+        info: dict[str, Any] = {
+            "pid": os.getpid(),
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "sip": f"{c.sip.host}:{c.sip.port}",
+            "agi": f"{c.agi.host}:{c.agi.port}",
+            "ari": f"http://{c.ari.host}:{c.ari.port}/ari",
+            "ami": f"{c.ami.host}:{c.ami.port}",
+            "redis": c.redis.effective_url(),
+            "asterisk_pid": self.asterisk.process.pid if self.asterisk.process else None,
+            "redis_pid": self.redis_process.pid if self.redis_process else None,
+        }
+        self.run_file.write_text(json.dumps(info, indent=2))
+
+    def stop(self) -> None:
+        """Stop everything this object started, in reverse order; safe to call more than once."""
+        self.asterisk.stop()
+        if self.agi is not None:
+            self.agi.stop()
+            self.agi = None
+        if self.redis_process is not None:
+            redis_server.stop(self.redis_process)
+            self.redis_process = None
+        self.engine.dispose()
+        with contextlib.suppress(FileNotFoundError):
+            if self._lock is not None:
+                self.run_file.unlink()
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
