@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
@@ -62,6 +63,58 @@ def cmd_agi(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     stop.wait()
     server.stop()
     return 0
+
+
+def cmd_acd(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
+    """Run one ACD router (app.py run starts them; run more on other machines against the same Redis)."""
+    import asyncio
+
+    from cti import policy
+    from cti.ari import Ari
+    from cti.router import Router
+
+    async def serve() -> None:
+        ari = Ari(cfg.ari.host, cfg.ari.port, cfg.ari.user, cfg.secrets.ari_password)
+        router = Router(ari, cfg.redis.effective_url(), policy.load(cfg.acd.policy), args.home, cfg.acd.routers)
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, lambda: task.cancel() if task else None)
+        try:
+            await router.run()
+        finally:
+            await ari.close()
+
+    with contextlib.suppress(asyncio.CancelledError):
+        asyncio.run(serve())
+    return 0
+
+
+def cmd_agent(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
+    """Log an agent in on a seat, make them ready, pause them, log them out, or list agents."""
+    from cti import policy
+    from cti.desk import AgentDesk
+
+    desk = AgentDesk(cfg, policy.load(cfg.acd.policy))
+    try:
+        if args.action == "login":
+            profile = policy.AgentProfile(
+                args.agent, tuple(filter(None, args.skills.split(","))), tuple(filter(None, args.teams.split(",")))
+            )
+            ok, detail = desk.login(profile, args.seat)
+        elif args.action == "ready":
+            ok, detail = desk.ready(args.agent)
+        elif args.action == "pause":
+            ok, detail = desk.pause(args.agent, args.reason)
+        elif args.action == "logout":
+            ok, detail = desk.logout(args.agent), ""
+        else:
+            print(json.dumps({a: desk.agent(a) for a in desk.agents()}, indent=2))
+            return 0
+    finally:
+        desk.close()
+    print(json.dumps({"ok": ok, "state": detail}))
+    return 0 if ok else 1
 
 
 def cmd_status(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
@@ -124,6 +177,17 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help=cmd_run.__doc__).set_defaults(func=cmd_run)
     sub.add_parser("agi", help=cmd_agi.__doc__).set_defaults(func=cmd_agi)
+    acd = sub.add_parser("acd", help=cmd_acd.__doc__)
+    acd.add_argument("--home", type=int, default=1, help="this router's own Stasis app: hotline-acd-<home>")
+    acd.set_defaults(func=cmd_acd)
+    agent = sub.add_parser("agent", help=cmd_agent.__doc__)
+    agent.add_argument("action", choices=["login", "ready", "pause", "logout", "list"])
+    agent.add_argument("agent", nargs="?", default="", help="the agent's id")
+    agent.add_argument("--seat", default="", help="login: the seat (PJSIP endpoint) the agent sits at")
+    agent.add_argument("--skills", default="", help="login: comma-separated skills (billing,repair,complaint,…)")
+    agent.add_argument("--teams", default="", help="login: comma-separated teams (key_accounts,…)")
+    agent.add_argument("--reason", default="break", help="pause: why")
+    agent.set_defaults(func=cmd_agent)
     status = sub.add_parser("status", help=cmd_status.__doc__)
     status.add_argument("--json", action="store_true")
     status.set_defaults(func=cmd_status)

@@ -6,14 +6,18 @@ one built root without sharing a file.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import json
 import logging
 import os
 import re
 import shutil
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 from hotline.config import REPO_DIR, Config
 from hotline.processes import start_child, stop_child
@@ -90,6 +94,7 @@ class Asterisk:
             "selftest_password": c.secrets.selftest_password,
             "agi_host": c.agi.host,
             "agi_port": str(c.agi.port),
+            "acd_routers": str(c.acd.routers),
             "ari_host": c.ari.host,
             "ari_port": str(c.ari.port),
             "ari_user": c.ari.user,
@@ -186,6 +191,22 @@ class Asterisk:
                 self.cli("core stop now", timeout=5)
         stop_child(self.process, "asterisk", grace=10)
         self.process = None
+
+    def ari_get(self, path: str, timeout: float = 3.0) -> Any:
+        """A GET on this instance's ARI (for checks; the ACD has its own asynchronous client)."""
+        c = self.config
+        auth = base64.b64encode(f"{c.ari.user}:{c.secrets.ari_password}".encode()).decode()
+        url = f"http://{c.ari.host}:{c.ari.port}/ari{path}"
+        request = urllib.request.Request(url, headers={"Authorization": f"Basic {auth}"})
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read() or b"null")
+
+    def stasis_apps(self) -> list[str]:
+        """The Stasis apps a router holds right now."""
+        try:
+            return sorted(app["name"] for app in self.ari_get("/applications"))
+        except OSError:
+            return []
 
     @property
     def cdr_csv(self) -> Path:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import tomllib
@@ -100,6 +101,30 @@ class Ivr:
 
 
 @dataclass(frozen=True)
+class Tiers:
+    """Thresholds of the customer tiers (客户分级) that `app.py crm retier` applies; see crm/tiers.py."""
+
+    window_months: int
+    large_customer_kva: int
+    large_customer_kwh: int
+    arrears_fen: int
+    attention_score: int
+
+
+@dataclass(frozen=True)
+class Demo:
+    customers: int
+
+
+@dataclass(frozen=True)
+class Acd:
+    """The ACD routers: how many Stasis apps the dialplan offers callers to, and the routing policy file."""
+
+    routers: int
+    policy: Path
+
+
+@dataclass(frozen=True)
 class Secrets:
     """Generated once per state dir; seat passwords derive from seat_key so adding seats needs no new secret."""
 
@@ -124,6 +149,9 @@ class Config:
     redis: Redis
     database: Database
     ivr: Ivr
+    acd: Acd
+    tiers: Tiers
+    demo: Demo
     secrets: Secrets = field(repr=False)
 
     @property
@@ -134,6 +162,16 @@ class Config:
     def instance_id(self) -> str:
         """Names this instance's folder inside the shared Asterisk root, so that instances never share files."""
         return hashlib.sha1(str(self.paths.state_dir).encode()).hexdigest()[:12]
+
+    def to_toml(self) -> str:
+        """Every setting but the secrets, as a file `load` reads back: how child processes get this config."""
+        lines = []
+        for section in _SECTION_CLASSES:
+            lines.append(f"[{section}]")
+            for f in fields(getattr(self, section)):
+                value = getattr(getattr(self, section), f.name)
+                lines.append(f"{f.name} = {value if isinstance(value, int) else json.dumps(str(value))}")
+        return "\n".join(lines) + "\n"
 
     def with_overrides(self, **sections: dict[str, Any]) -> Config:
         """A copy with some keys replaced, e.g. with_overrides(sip={"port": 5062}); used by tests and tools."""
@@ -154,6 +192,9 @@ _SECTION_CLASSES = {
     "redis": Redis,
     "database": Database,
     "ivr": Ivr,
+    "acd": Acd,
+    "tiers": Tiers,
+    "demo": Demo,
 }
 
 

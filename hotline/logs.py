@@ -59,3 +59,5 @@ def setup(level: int = logging.INFO) -> None:
     root.setLevel(level)
     # Alembic announces each of its plugins at INFO on every start; its migrations still log at WARNING.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs every ARI request at INFO; the ACD makes several per call.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

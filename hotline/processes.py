@@ -24,11 +24,18 @@ def _die_with_parent() -> None:
     os.setpgrp()
 
 
-def start_child(name: str, argv: Sequence[str], log_path: Path) -> subprocess.Popen[bytes]:
+def start_child(
+    name: str, argv: Sequence[str], log_path: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as out:
         process = subprocess.Popen(
-            list(argv), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
+            env=env,
         )
     log.info("started %s (pid %d), output in %s", name, process.pid, log_path)
     return process

@@ -22,9 +22,10 @@ def free_udp_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def sandbox_config(state_dir: Path, trunk_port: int, database_url: str = "") -> hotline_config.Config:
+def sandbox_config(state_dir: Path, trunk_port: int, database_url: str = "", **overrides: str) -> hotline_config.Config:
     """The default configuration with a private state dir, free ports, and the carrier trunk at `trunk_port`
-    (where the test's own SIP stack listens, so that its calls can come in as the carrier's)."""
+    (where the test's own SIP stack listens, so that its calls can come in as the carrier's). `overrides` are
+    more HOTLINE_* variables, e.g. HOTLINE_ACD_ROUTERS="2"."""
     # RTP ports are taken one by one as calls need them; a random block keeps two sandboxes apart.
     rtp_start = 20000 + 200 * random.randrange(0, 150)
     env = {
@@ -38,6 +39,7 @@ def sandbox_config(state_dir: Path, trunk_port: int, database_url: str = "") -> 
         "HOTLINE_AMI_PORT": str(free_tcp_port()),
         "HOTLINE_REDIS_PORT": str(free_tcp_port()),
         "HOTLINE_DATABASE_URL": database_url,
+        **overrides,
     }
     return hotline_config.load(env=env)
 
@@ -55,4 +57,7 @@ def environment(cfg: hotline_config.Config) -> dict[str, str]:
         "HOTLINE_AMI_PORT": str(cfg.ami.port),
         "HOTLINE_REDIS_PORT": str(cfg.redis.port),
         "HOTLINE_DATABASE_URL": cfg.database.url,
+        "HOTLINE_ACD_ROUTERS": str(cfg.acd.routers),
+        "HOTLINE_ACD_POLICY": str(cfg.acd.policy),
+        "HOTLINE_SEATS_COUNT": str(cfg.seats.count),
     }

@@ -13,7 +13,7 @@ import contextlib
 import math
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
@@ -51,13 +51,18 @@ class CallResult:
 
 @dataclass
 class Seat:
-    """An agent's softphone, registered on a seat, answering every call after `answer_after` seconds."""
+    """An agent's softphone, registered on a seat. It answers every call after `answer_after` seconds (never, if
+    None), or rejects it (486) if `reject` is set; with `talk_for` it hangs up that many seconds after answering.
+    The behaviour can be changed between calls."""
 
     name: str
     ua: UserAgent
-    answer_after: float = 0.0
+    answer_after: float | None = 0.0
+    talk_for: float | None = None
+    reject: bool = False
     answered: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    offered: list[str] = field(default_factory=list)
 
 
 class SipStack:
@@ -102,16 +107,18 @@ class SipStack:
         ua: UserAgent,
         uri: str,
         *,
-        dtmf: str = "",
+        dtmf: str | Sequence[tuple[float, str]] = "",
         dtmf_after: float = 1.5,
         hold: float = 3.0,
         caller_number: str | None = None,
+        headers: dict[str, str] | None = None,
         establish_timeout: float = 15.0,
     ) -> CallResult:
         """Dial `uri`, send `dtmf` `dtmf_after` seconds after answer, stay `hold` seconds more, then hang up
-        (unless the far end hangs up first)."""
+        (unless the far end hangs up first). `dtmf` may also be steps, [(seconds, digits), ...], each sent that
+        many seconds after the one before (the first after answer): a caller finding their way through menus."""
         result = CallResult(uri=uri)
-        headers = {}
+        headers = dict(headers or {})
         if caller_number:
             headers["P-Asserted-Identity"] = f"<sip:{caller_number}@{self.host}>"
         started = time.monotonic()
@@ -137,10 +144,13 @@ class SipStack:
         result.setup_ms = round((answered - started) * 1000, 1)
         result.sip_call_id = call.call_id
         listener = asyncio.ensure_future(_listen(call, closed))
-        if dtmf and not await _wait_or_closed(closed, dtmf_after):
+        steps = [(dtmf_after, dtmf)] if isinstance(dtmf, str) else list(dtmf)
+        for delay, digits in steps:
+            if not digits or await _wait_or_closed(closed, delay):
+                continue
             with contextlib.suppress(BaresipError):
-                await call.send_dtmf(dtmf)
-                result.dtmf_sent = dtmf
+                await call.send_dtmf(digits)
+                result.dtmf_sent += digits
         if await _wait_or_closed(closed, hold):
             result.ended_by = "far end"
         else:
@@ -156,10 +166,11 @@ class SipStack:
 
     # -- agent seats ---------------------------------------------------------------------------------------
 
-    async def seat(self, name: str, domain: str, password: str, answer_after: float = 0.0) -> Seat:
+    async def seat(self, name: str, domain: str, password: str, answer_after: float | None = 0.0,
+                   talk_for: float | None = None) -> Seat:  # fmt: skip
         """Register a seat's softphone (auto-answer): the way an agent's phone behaves with answermode=auto."""
         ua = await UserAgent.create(self.runtime, Account(user=name, domain=domain, password=password, reg_interval=60))
-        seat = Seat(name, ua, answer_after)
+        seat = Seat(name, ua, answer_after, talk_for)
 
         def on_incoming(call: Any) -> None:
             asyncio.run_coroutine_threadsafe(_answer(seat, call), self.loop)
@@ -173,13 +184,24 @@ class SipStack:
 
 
 async def _answer(seat: Seat, call: Any) -> None:
-    if seat.answer_after:
-        await asyncio.sleep(seat.answer_after)
+    peer = call.peer or ""
+    seat.offered.append(peer)
     try:
+        if seat.reject:
+            await call.reject()
+            seat.rejected.append(peer)
+            return
+        if seat.answer_after is None:
+            return  # let it ring until the caller gives up
+        if seat.answer_after:
+            await asyncio.sleep(seat.answer_after)
         await call.answer()
-        seat.answered.append(call.peer or "")
+        seat.answered.append(peer)
+        if seat.talk_for is not None:
+            await asyncio.sleep(seat.talk_for)
+            await call.hangup()
     except BaresipError:
-        seat.rejected.append(call.peer or "")
+        pass  # the call ended before we got to it
 
 
 async def _wait_or_closed(closed: asyncio.Future[str], seconds: float) -> bool:

@@ -10,6 +10,8 @@ import logging
 import os
 import socket
 import subprocess
+import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +21,8 @@ from crm import db
 from crm.contacts import ContactLog
 from hotline import redis_server
 from hotline.asterisk import Asterisk
-from hotline.config import Config
+from hotline.config import REPO_DIR, Config
+from hotline.processes import start_child, stop_child
 from ivr import prompts
 from ivr.fastagi import FastAgiServer
 from ivr.routes import Ivr
@@ -57,6 +60,9 @@ class Hotline:
         self.asterisk = Asterisk(config)
         self.agi: FastAgiServer | None = None
         self.redis_process: subprocess.Popen[bytes] | None = None
+        self.routers: dict[int, subprocess.Popen[bytes]] = {}
+        self._supervisor: threading.Thread | None = None
+        self._stopping = threading.Event()
         self._lock: TextIO | None = None
         self.engine = db.make_engine(config.database_url)
         self.contacts = ContactLog(db.session_factory(self.engine))
@@ -121,6 +127,13 @@ class Hotline:
             self.asterisk.render(prompt_dir)
             self.asterisk.start(self.state_dir / "logs" / "asterisk.log")
             self.asterisk.wait_ready()
+            (self.state_dir / "run-config.toml").write_text(self.config.to_toml())
+            for home in range(1, self.config.acd.routers + 1):
+                self.start_router(home)
+            self.wait_for_routers()
+            self._stopping.clear()
+            self._supervisor = threading.Thread(target=self._supervise, name="supervisor", daemon=True)
+            self._supervisor.start()
         except BaseException:
             self.stop()
             raise
@@ -142,8 +155,46 @@ class Hotline:
         }
         self.run_file.write_text(json.dumps(info, indent=2))
 
+    def start_router(self, home: int) -> subprocess.Popen[bytes]:
+        """An ACD router process for the Stasis app hotline-acd-<home>, configured from run-config.toml."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+        argv = [sys.executable, str(REPO_DIR / "app.py"), "--config", str(self.state_dir / "run-config.toml"),
+                "acd", "--home", str(home)]  # fmt: skip
+        process = start_child(f"acd router {home}", argv, self.state_dir / "logs" / f"acd-{home}.log", env=env)
+        self.routers[home] = process
+        return process
+
+    def router_apps(self) -> list[str]:
+        return [f"hotline-acd-{home}" for home in range(1, self.config.acd.routers + 1)]
+
+    def wait_for_routers(self, timeout: float = 20.0) -> None:
+        """Until every router's Stasis app is registered: before that, callers for a person would find none."""
+        deadline = time.monotonic() + timeout
+        while not set(self.router_apps()) <= set(self.asterisk.stasis_apps()):
+            dead = [home for home, p in self.routers.items() if p.poll() is not None]
+            if dead or time.monotonic() > deadline:
+                raise StackError(
+                    f"ACD routers {dead or list(self.routers)} did not come up; see {self.state_dir / 'logs'}"
+                )
+            time.sleep(0.1)
+
+    def _supervise(self) -> None:
+        """Restart a router that died: its callers wait (another router takes them over meanwhile)."""
+        while not self._stopping.wait(0.5):
+            for home, process in list(self.routers.items()):
+                if process.poll() is not None and not self._stopping.is_set():
+                    log.warning("acd router %d exited with %s; restarting it", home, process.returncode)
+                    self.start_router(home)
+
     def stop(self) -> None:
         """Stop everything this object started, in reverse order; safe to call more than once."""
+        self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join(timeout=5)
+            self._supervisor = None
+        for home, process in list(self.routers.items()):
+            stop_child(process, f"acd router {home}")
+        self.routers.clear()
         self.asterisk.stop()
         if self.agi is not None:
             self.agi.stop()

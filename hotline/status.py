@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import socket
-import urllib.request
 from dataclasses import dataclass
 
 import redis
@@ -56,14 +54,17 @@ def checks(config: Config) -> list[Check]:
         result.append(Check("asterisk", f"sip udp {config.sip.host}:{config.sip.port}", True, " ".join(uptime)))
     except AsteriskError as exc:
         result.append(Check("asterisk", f"sip udp {config.sip.host}:{config.sip.port}", False, str(exc)))
-    ari_url = f"http://{config.ari.host}:{config.ari.port}/ari/asterisk/info"
-    auth = base64.b64encode(f"{config.ari.user}:{config.secrets.ari_password}".encode()).decode()
+    ari_url = f"http://{config.ari.host}:{config.ari.port}/ari"
     try:
-        request = urllib.request.Request(ari_url, headers={"Authorization": f"Basic {auth}"})
-        with urllib.request.urlopen(request, timeout=3) as response:
-            result.append(Check("ari", ari_url, response.status == 200, f"HTTP {response.status}"))
-    except OSError as exc:
+        info = asterisk.ari_get("/asterisk/info")
+        result.append(Check("ari", ari_url, True, f"Asterisk {info['system']['version']}"))
+    except (OSError, KeyError, ValueError) as exc:
         result.append(Check("ari", ari_url, False, str(exc)))
+    wanted = [f"hotline-acd-{i}" for i in range(1, config.acd.routers + 1)]
+    held = asterisk.stasis_apps()
+    missing = [app for app in wanted if app not in held]
+    detail = f"missing {', '.join(missing)}" if missing else f"{len(wanted)} of {len(wanted)} Stasis apps held"
+    result.append(Check("acd", "routers " + ", ".join(wanted), not missing, detail))
     ok, detail = _tcp(config.ami.host, config.ami.port, banner=True)
     result.append(Check("ami", f"{config.ami.host}:{config.ami.port}", ok, detail))
     ok, detail = _tcp(config.agi.host, config.agi.port)

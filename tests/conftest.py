@@ -113,7 +113,14 @@ def sip() -> Iterator[SipStack]:
 @pytest.fixture(scope="session")
 def testbed(tmp_path_factory: pytest.TempPathFactory, sip: SipStack) -> Iterator[Testbed]:
     state_dir = tmp_path_factory.mktemp("hotline")
-    config = sandbox_config(state_dir, trunk_port=sip.port)
+    # Two ACD routers share the queues, as in a production pair; the test policy has short timeouts.
+    config = sandbox_config(
+        state_dir,
+        trunk_port=sip.port,
+        HOTLINE_ACD_ROUTERS="2",
+        HOTLINE_ACD_POLICY=str(Path(__file__).with_name("acd_policy.toml")),
+        HOTLINE_SEATS_COUNT="24",
+    )
     hotline = Hotline(config)
     hotline.start()
     yield Testbed(hotline, sip)

@@ -67,6 +67,7 @@ def test_run_answers_a_call_and_ctrl_c_leaves_nothing_behind(running: tuple[Conf
         "hotline": True,
         "asterisk": True,
         "ari": True,
+        "acd": True,
         "ami": True,
         "fastagi": True,
         "redis": True,

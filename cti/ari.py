@@ -1,0 +1,157 @@
+"""A small asyncio adapter for Asterisk's REST Interface: REST calls with httpx, events over one websocket.
+
+Only what the ACD uses. Everything above it speaks in channel and bridge ids and plain dicts (ARI's JSON).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import websockets
+
+log = logging.getLogger(__name__)
+
+
+class AriError(Exception):
+    """ARI refused a request; `status` is the HTTP status (404: the channel or bridge is gone)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"ARI {status}: {message}")
+        self.status = status
+
+
+class Ari:
+    def __init__(self, host: str, port: int, user: str, password: str) -> None:
+        self.base = f"http://{host}:{port}/ari"
+        self.ws_base = f"ws://{host}:{port}/ari"
+        self.auth = (user, password)
+        self.http = httpx.AsyncClient(
+            base_url=self.base, auth=self.auth, timeout=5.0, limits=httpx.Limits(max_connections=50)
+        )
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def request(self, method: str, path: str, **params: Any) -> Any:
+        query = {k: _param(v) for k, v in params.items() if v is not None}
+        response = await self.http.request(method, path, params=query)
+        if response.status_code >= 400:
+            raise AriError(response.status_code, response.text.strip()[:200])
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    @contextlib.asynccontextmanager
+    async def event_socket(self, apps: list[str]) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+        """Connect the websocket that registers `apps` and carries their events; yields the events as dicts.
+        Asterisk has registered the apps once this is entered."""
+        query = urlencode({"app": ",".join(apps), "api_key": f"{self.auth[0]}:{self.auth[1]}"})
+        async with websockets.connect(f"{self.ws_base}/events?{query}", ping_interval=5, ping_timeout=10) as ws:
+
+            async def decoded() -> AsyncIterator[dict[str, Any]]:
+                async for message in ws:
+                    yield json.loads(message)
+
+            yield decoded()
+
+    # -- the calls the ACD makes -----------------------------------------------------------------------------
+
+    async def originate(self, endpoint: str, app: str, app_args: str, channel_id: str, timeout: int,
+                        caller_id: str, originator: str | None = None) -> Any:  # fmt: skip
+        return await self.request(
+            "POST", "/channels", endpoint=endpoint, app=app, appArgs=app_args, channelId=channel_id,
+            timeout=timeout, callerId=caller_id, originator=originator,
+        )  # fmt: skip
+
+    async def hangup(self, channel_id: str, reason: str = "normal") -> None:
+        await self.request("DELETE", f"/channels/{channel_id}", reason=reason)
+
+    async def answer(self, channel_id: str) -> None:
+        await self.request("POST", f"/channels/{channel_id}/answer")
+
+    async def play(self, channel_id: str, media: str, playback_id: str | None = None) -> Any:
+        return await self.request("POST", f"/channels/{channel_id}/play", media=media, playbackId=playback_id)
+
+    async def start_moh(self, channel_id: str) -> None:
+        await self.request("POST", f"/channels/{channel_id}/moh", mohClass="default")
+
+    async def stop_moh(self, channel_id: str) -> None:
+        await self.request("DELETE", f"/channels/{channel_id}/moh")
+
+    async def continue_in_dialplan(self, channel_id: str, context: str, extension: str = "s") -> None:
+        await self.request("POST", f"/channels/{channel_id}/continue", context=context, extension=extension,
+                           priority=1)  # fmt: skip
+
+    async def set_variable(self, channel_id: str, name: str, value: str) -> None:
+        await self.request("POST", f"/channels/{channel_id}/variable", variable=name, value=value)
+
+    async def get_variable(self, channel_id: str, name: str) -> str | None:
+        try:
+            result = await self.request("GET", f"/channels/{channel_id}/variable", variable=name)
+        except AriError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return str(result.get("value", "")) if result else None
+
+    async def create_bridge(self, bridge_id: str, kind: str = "mixing") -> Any:
+        return await self.request("POST", "/bridges", type=kind, bridgeId=bridge_id)
+
+    async def add_to_bridge(self, bridge_id: str, channels: list[str]) -> None:
+        await self.request("POST", f"/bridges/{bridge_id}/addChannel", channel=",".join(channels))
+
+    async def destroy_bridge(self, bridge_id: str) -> None:
+        await self.request("DELETE", f"/bridges/{bridge_id}")
+
+    async def record_bridge(self, bridge_id: str, name: str) -> Any:
+        return await self.request("POST", f"/bridges/{bridge_id}/record", name=name, format="wav",
+                                  ifExists="overwrite")  # fmt: skip
+
+    async def channels(self) -> list[dict[str, Any]]:
+        return list(await self.request("GET", "/channels"))
+
+    async def channel(self, channel_id: str) -> dict[str, Any] | None:
+        try:
+            return dict(await self.request("GET", f"/channels/{channel_id}"))
+        except AriError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    async def endpoint_state(self, tech: str, resource: str) -> str | None:
+        """`online`, `offline` or `unknown` for a seat's endpoint; None if there is no such endpoint."""
+        try:
+            result = await self.request("GET", f"/endpoints/{tech}/{resource}")
+        except AriError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return str(result.get("state")) if result else None
+
+    async def applications(self) -> list[str]:
+        return [str(app["name"]) for app in await self.request("GET", "/applications")]
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+async def wait_until_up(ari: Ari, timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            await ari.request("GET", "/asterisk/ping")
+            return
+        except (httpx.HTTPError, AriError):
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.2)

@@ -1,0 +1,191 @@
+"""An ACD router process: holds one or more Stasis apps, runs the ACD's timers, and takes over the app of a router
+that died. Several routers share the queues through Redis.
+
+The dialplan offers each caller to the apps hotline-acd-1..N in turn; Asterisk lets one websocket hold an app, so
+exactly one router receives a call's events. A router heartbeats each app it holds; when an app's heartbeat
+lapses, a live router adds that app to its own websocket and re-adopts the calls waiting in it. When the app's
+own router returns, Asterisk hands the app back to it (ApplicationReplaced) and the helper lets go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from cti.ari import Ari, AriError, wait_until_up
+from cti.notifier import Notifier, event
+from cti.policy import Policy
+from cti.services import Acd, Caller, now_ms
+from cti.stasis import StasisEvents
+from cti.store import AcdStore
+
+log = logging.getLogger(__name__)
+
+APP_PREFIX = "hotline-acd"
+HEARTBEAT_MS = 1000
+HEARTBEAT_TTL_MS = 3000
+TIMER_POLL_S = 0.05
+
+
+def app_name(index: int) -> str:
+    return f"{APP_PREFIX}-{index}"
+
+
+class Router:
+    def __init__(self, ari: Ari, redis_url: str, policy: Policy, home: int, apps: int) -> None:
+        self.ari = ari
+        self.redis = aioredis.Redis.from_url(redis_url)
+        self.store = AcdStore(self.redis)
+        self.notifier = Notifier(self.redis)
+        self.acd = Acd(self.store, ari, self.notifier, policy)
+        self.events = StasisEvents(self.acd)
+        self.home = app_name(home)
+        self.all_apps = [app_name(i) for i in range(1, apps + 1)]
+        self.held: list[str] = []
+        self.ident = f"{socket.gethostname()}:{home}"
+        self._reconnect = asyncio.Event()
+        self.connected = asyncio.Event()
+
+    async def run(self) -> None:
+        await wait_until_up(self.ari)
+        tasks = [
+            asyncio.create_task(self._websocket(), name="ari-events"),
+            asyncio.create_task(self._timers(), name="acd-timers"),
+            asyncio.create_task(self._heartbeat(), name="acd-heartbeat"),
+        ]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await self.redis.aclose()
+
+    # -- events ----------------------------------------------------------------------------------------------
+
+    async def _websocket(self) -> None:
+        while True:
+            apps = list(self.held)
+            self._reconnect.clear()
+            if not apps:
+                await self._reconnect.wait()
+                continue
+            try:
+                reader = asyncio.create_task(self._read(apps))
+                waiter = asyncio.create_task(self._reconnect.wait())
+                done, _ = await asyncio.wait({reader, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                for task in (reader, waiter):
+                    task.cancel()
+                for task in done:
+                    if task is reader and task.exception() is not None:
+                        raise task.exception()  # type: ignore[misc]
+            except Exception as exc:
+                self.connected.clear()
+                log.warning("ARI events connection lost (%s); reconnecting", exc)
+                await asyncio.sleep(0.5)
+
+    async def _read(self, apps: list[str]) -> None:
+        async with self.ari.event_socket(apps) as events:
+            # Events that arrive while adopting wait in the socket, and are handled after it.
+            for app in apps:
+                await self.adopt(app)
+            self.connected.set()
+            log.info("holding %s", ", ".join(apps))
+            async for evt in events:
+                if evt.get("type") == "ApplicationReplaced":
+                    self._let_go(str(evt.get("application", "")))
+                else:
+                    self.events.dispatch(evt)
+
+    def _let_go(self, app: str) -> None:
+        if app in self.held:
+            log.info("app %s is now held by another router", app)
+            self.held.remove(app)
+
+    async def adopt(self, app: str) -> None:
+        """Bring the app's calls up to date with Asterisk: calls that ended while no router held the app are
+        closed, waiting callers are offered again, and callers Redis does not know (Redis restarted) are queued."""
+        known = set()
+        for call in await self.store.live_calls():
+            fields = await self.store.call(call)
+            if fields.get("app") != app:
+                continue
+            known.add(call)
+            if await self.ari.channel(call) is None:
+                await self.acd.caller_left(call)
+            elif fields.get("state") == "ringing" and await self.ari.channel(fields.get("leg", "")) is None:
+                await self.acd.leg_gone_unanswered(fields.get("leg", ""), 0)
+            elif fields.get("state") == "connected" and await self.ari.channel(fields.get("leg", "")) is None:
+                await self.acd.agent_left(call)
+            elif fields.get("state") == "waiting" and not await self.acd.offer_call(call):
+                with contextlib.suppress(AriError):
+                    await self.ari.start_moh(call)
+        for channel in await self.ari.channels():
+            caller = _waiting_caller(channel, app)
+            if caller is not None and caller.channel not in known:
+                log.info("re-queueing caller %s that Redis did not know", caller.channel)
+                await self.acd.caller_entered(caller)
+        await self.notifier.publish(event("router.adopted", None, None, None, app=app, router=self.ident))
+
+    # -- timers and heartbeats -------------------------------------------------------------------------------
+
+    async def _timers(self) -> None:
+        while True:
+            try:
+                await self.acd.run_due_timers()
+                next_due = await self.store.next_timer_ms()
+            except Exception:
+                log.exception("timer loop")
+                next_due = None
+            delay = TIMER_POLL_S if next_due is None else min(TIMER_POLL_S, max(0, next_due - now_ms()) / 1000)
+            await asyncio.sleep(delay)
+
+    async def _heartbeat(self) -> None:
+        started = now_ms()
+        while True:
+            try:
+                await self._hold_apps(may_take_over=now_ms() - started > HEARTBEAT_TTL_MS)
+            except Exception:
+                log.exception("heartbeat")
+            await asyncio.sleep(HEARTBEAT_MS / 1000)
+
+    async def _hold_apps(self, may_take_over: bool) -> None:
+        """Redis decides who holds which app; the websocket follows. A router always wants its home app back,
+        and takes over another's only when that router is gone (and not in its first seconds, while its peers may
+        still be starting)."""
+        await self.store.alive(self.home, self.ident, HEARTBEAT_TTL_MS)
+        wanted = list(self.held)
+        for app in list(wanted):
+            foreign_home_back = app != self.home and await self.store.is_alive(app)
+            if foreign_home_back:
+                await self.store.release_app(app, self.ident)
+                wanted.remove(app)
+            elif not await self.store.hold_app(app, self.ident, HEARTBEAT_TTL_MS):
+                wanted.remove(app)
+        if self.home not in wanted and await self.store.hold_app(self.home, self.ident, HEARTBEAT_TTL_MS):
+            wanted.insert(0, self.home)
+        if may_take_over:
+            for app in self.all_apps:
+                orphaned = app not in wanted and not await self.store.is_alive(app)
+                if orphaned and await self.store.hold_app(app, self.ident, HEARTBEAT_TTL_MS):
+                    log.warning("taking over %s: its router is gone", app)
+                    wanted.append(app)
+        if wanted != self.held:
+            self.held = wanted
+            self._reconnect.set()
+
+
+def _waiting_caller(channel: dict[str, Any], app: str) -> Caller | None:
+    """A channel sitting in Stasis(app,caller,…): a caller of this app's queue, known to Asterisk."""
+    dialplan = channel.get("dialplan") or {}
+    if dialplan.get("app_name") != "Stasis":
+        return None
+    args = str(dialplan.get("app_data", "")).split(",")
+    if not args or args[0] != app or len(args) < 2 or args[1] != "caller":
+        return None
+    number = str((channel.get("caller") or {}).get("number", ""))
+    return Caller.from_args(str(channel["id"]), app, number, args[1:])

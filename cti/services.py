@@ -1,0 +1,302 @@
+"""The ACD's logic: a caller enters, waits, is offered to agents step by step, is connected, and leaves.
+
+Called by stasis.py (Asterisk's events), by the router's timers and by the agent desk; changes state only through
+AcdStore's atomic scripts, so any router may run any of these for any call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+
+from cti.ari import Ari, AriError
+from cti.notifier import Notifier, event
+from cti.policy import AgentProfile, Policy, Step
+from cti.store import AcdStore, Offer, call_score
+
+log = logging.getLogger(__name__)
+
+# Hang-up causes of an agent's leg that mean the agent (or the seat) refused rather than did not answer.
+_REFUSED_CAUSES = {17, 21}  # user busy, call rejected
+_NO_ANSWER_CAUSES = {18, 19}  # no user responding, no answer
+SURVEY_CONTEXT = "acd-after-call"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """What the IVR learned about a caller, handed to the ACD as Stasis arguments."""
+
+    channel: str
+    app: str
+    number: str
+    intent: str = "general"
+    tier: str = "standard"
+    account: str = ""
+    manager: str = ""
+
+    @classmethod
+    def from_args(cls, channel: str, app: str, number: str, args: list[str]) -> Caller:
+        # Stasis(app,caller,intent,tier,account,manager): missing or empty arguments take the defaults.
+        fields = (args + [""] * 5)[1:5]
+        return cls(channel, app, number, fields[0] or "general", fields[1] or "standard", fields[2], fields[3])
+
+
+def call_of_leg(channel_id: str) -> str | None:
+    """The call an agent leg belongs to: store.py names legs acdleg-<token>-<call>."""
+    if not channel_id.startswith("acdleg-"):
+        return None
+    return channel_id.split("-", 2)[2]
+
+
+class Acd:
+    def __init__(self, store: AcdStore, ari: Ari, notifier: Notifier, policy: Policy) -> None:
+        self.store = store
+        self.ari = ari
+        self.notifier = notifier
+        self.policy = policy
+
+    # -- callers ---------------------------------------------------------------------------------------------
+
+    async def caller_entered(self, caller: Caller) -> None:
+        entered = now_ms()
+        steps = self.policy.steps_for(caller.intent, caller.tier)
+        index, group = await self._first_live_step(steps, 0, caller.manager)
+        priority = self.policy.priority_of(caller.tier)
+        fields = {
+            "channel": caller.channel,
+            "app": caller.app,
+            "caller": caller.number,
+            "intent": caller.intent,
+            "tier": caller.tier,
+            "account": caller.account,
+            "manager": caller.manager,
+            "priority": str(priority),
+            "score": str(call_score(priority, entered)),
+            "entered": str(entered),
+        }
+        if not await self.store.enqueue(caller.channel, group, index, fields):
+            return  # already queued: a re-delivered StasisStart after a router restart
+        await self._schedule_escalation(caller.channel, steps, index, entered)
+        await self.notifier.publish(
+            event(
+                "queue.enter",
+                caller.channel,
+                group,
+                priority=priority,
+                tier=caller.tier,
+                intent=caller.intent,
+                app=caller.app,
+            )
+        )
+        if not await self.offer_call(caller.channel):
+            await self._hold(caller.channel)
+
+    async def _hold(self, channel: str) -> None:
+        with contextlib.suppress(AriError):
+            await self.ari.start_moh(channel)
+
+    async def _first_live_step(self, steps: tuple[Step, ...], start: int, manager: str) -> tuple[int, str]:
+        """The first step from `start` whose target has a logged-in agent; the last step if none has."""
+        for index in range(start, len(steps)):
+            group = steps[index].group(manager or None)
+            if group and await self.store.members(group) > 0:
+                return index, group
+        last = len(steps) - 1
+        return last, steps[last].group(manager or None) or "all"
+
+    async def _schedule_escalation(self, call: str, steps: tuple[Step, ...], index: int, from_ms: int) -> None:
+        if index < len(steps) - 1 and steps[index].timeout > 0:
+            await self.store.add_timer("escalate", call, str(index), from_ms + steps[index].timeout * 1000)
+
+    async def escalate(self, call: str, from_step: int) -> None:
+        fields = await self.store.call(call)
+        if not fields or fields.get("step") != str(from_step):
+            return
+        steps = self.policy.steps_for(fields["intent"], fields["tier"])
+        index, group = await self._first_live_step(steps, from_step + 1, fields.get("manager", ""))
+        if not await self.store.move(call, from_step, group, index):
+            return
+        await self._schedule_escalation(call, steps, index, now_ms())
+        await self.notifier.publish(event("queue.escalate", call, group, step=index, previous=fields["group"]))
+        if fields.get("state") == "waiting":
+            await self.offer_call(call)
+
+    async def caller_left(self, call: str) -> None:
+        """The caller's channel left the ACD: hung up, or handed to the after-call survey by agent_left."""
+        finished = await self.store.finish(call, now_ms())
+        if finished is None:
+            return
+        state, agent, leg, agent_state = finished
+        if state == "waiting":
+            await self.notifier.publish(event("queue.abandon", call, None, None, during="waiting"))
+        elif state == "ringing":
+            await self._hangup(leg)
+            await self.notifier.publish(event("queue.abandon", call, None, agent, during="ringing"))
+            if agent_state == "ready":
+                await self.offer_agent(agent)
+        elif state == "connected":
+            await self._hangup(leg)
+            await self._wrap_up(agent)
+            await self.notifier.publish(event("queue.complete", call, None, agent, ended_by="caller"))
+
+    # -- offering --------------------------------------------------------------------------------------------
+
+    async def offer_call(self, call: str) -> bool:
+        """Offer a waiting call to an agent of its current group, if one is ready; True if it rings somewhere."""
+        offer = await self.store.claim_for_call(call, now_ms())
+        return offer is not None and await self._ring(offer)
+
+    async def offer_agent(self, agent: str) -> bool:
+        """Offer a ready agent the best call waiting for any of their groups."""
+        offer = await self.store.claim_for_agent(agent, now_ms())
+        return offer is not None and await self._ring(offer)
+
+    async def _ring(self, offer: Offer) -> bool:
+        fields = await self.store.call(offer.call)
+        if not fields:
+            return False
+        try:
+            await self.ari.originate(
+                endpoint=f"PJSIP/{offer.seat}",
+                app=fields["app"],
+                app_args=f"agent,{offer.call},{offer.agent}",
+                channel_id=offer.leg,
+                timeout=self.policy.timing.ring_timeout,
+                caller_id=fields.get("caller", ""),
+                originator=fields.get("channel"),
+            )
+        except AriError as exc:
+            # The seat cannot be dialled at all (unregistered, unknown): leave the agent out for a while and
+            # offer the call to someone else.
+            log.warning("seat %s of agent %s cannot be dialled: %s", offer.seat, offer.agent, exc)
+            await self._offer_failed(offer.call, offer.agent, "failed", cause=0)
+            return False
+        await self.notifier.publish(event("queue.offer", offer.call, fields.get("group"), offer.agent, seat=offer.seat))
+        return True
+
+    async def leg_gone_unanswered(self, leg: str, cause: int) -> None:
+        """An agent's leg ended before it was answered: no answer, a refusal, or a seat that failed."""
+        call = call_of_leg(leg)
+        if call is None:
+            return
+        fields = await self.store.call(call)
+        if fields.get("leg") != leg or fields.get("state") != "ringing":
+            return
+        if cause in _NO_ANSWER_CAUSES:
+            outcome = "noanswer"
+        elif cause in _REFUSED_CAUSES:
+            outcome = "rejected"
+        else:
+            outcome = "failed"
+        await self._offer_failed(call, fields["agent"], outcome, cause)
+
+    async def _offer_failed(self, call: str, agent: str, outcome: str, cause: int) -> None:
+        requeued, agent_state = await self.store.offer_failed(
+            call, agent, now_ms(), outcome, self.policy.timing.max_misses
+        )
+        kind = "queue.noanswer" if outcome == "noanswer" else "queue.reject"
+        await self.notifier.publish(event(kind, call, None, agent, cause=cause, agent_state=agent_state))
+        if agent_state == "held":
+            await self.store.add_timer("holdback", agent, "held", now_ms() + self.policy.timing.holdback * 1000)
+        elif agent_state == "paused":
+            await self.notifier.publish(event("agent.pause", None, None, agent, reason="missed calls"))
+        if requeued == "requeued" and not await self.offer_call(call):
+            await self._hold(call)
+
+    async def agent_answered(self, call: str, agent: str, leg: str) -> None:
+        if not await self.store.connect(call, agent, now_ms()):
+            # The caller left while the seat rang, or the call went elsewhere: this leg has no one to talk to.
+            await self._hangup(leg)
+            return
+        bridge = f"acdbridge-{call}"
+        try:
+            with contextlib.suppress(AriError):
+                await self.ari.stop_moh(call)
+            await self.ari.create_bridge(bridge)
+            await self.ari.add_to_bridge(bridge, [call, leg])
+            await self.store.set_call_fields(call, bridge=bridge)
+            with contextlib.suppress(AriError):
+                await self.ari.record_bridge(bridge, f"acd-{call}")
+        except AriError as exc:
+            log.warning("bridging call %s with agent %s failed: %s", call, agent, exc)
+        fields = await self.store.call(call)
+        hold_s = (now_ms() - int(fields.get("entered", now_ms()))) / 1000 if fields else 0.0
+        await self.notifier.publish(event("queue.connect", call, fields.get("group"), agent, hold_s=round(hold_s, 3)))
+
+    async def agent_left(self, call: str) -> None:
+        """The agent hung up a connected call: the caller goes on to the satisfaction survey."""
+        fields = await self.store.call(call)
+        finished = await self.store.finish(call, now_ms())
+        if finished is None:
+            return
+        state, agent, _, _ = finished
+        with contextlib.suppress(AriError):
+            await self.ari.continue_in_dialplan(call, SURVEY_CONTEXT)
+        if fields.get("bridge"):
+            with contextlib.suppress(AriError):
+                await self.ari.destroy_bridge(fields["bridge"])
+        if state == "connected":
+            await self._wrap_up(agent)
+            await self.notifier.publish(event("queue.complete", call, fields.get("group"), agent, ended_by="agent"))
+
+    async def _wrap_up(self, agent: str) -> None:
+        if not agent:
+            return
+        await self.store.add_timer("wrapup", agent, "wrap_up", now_ms() + self.policy.timing.wrap_up * 1000)
+        await self.notifier.publish(event("agent.wrapup", None, None, agent, seconds=self.policy.timing.wrap_up))
+
+    async def _hangup(self, channel: str) -> None:
+        if channel:
+            with contextlib.suppress(AriError):
+                await self.ari.hangup(channel)
+
+    # -- agents ----------------------------------------------------------------------------------------------
+
+    async def login(self, profile: AgentProfile, seat: str) -> tuple[bool, str]:
+        ok, detail = await self.store.login(profile.agent_id, seat, profile.groups(), now_ms())
+        if ok:
+            await self.notifier.publish(event("agent.login", None, None, profile.agent_id, seat=seat))
+        return ok, detail
+
+    async def ready(self, agent: str) -> tuple[bool, str]:
+        ok, detail = await self.store.set_agent_state(agent, "ready", "", now_ms())
+        if ok:
+            await self.notifier.publish(event("agent.ready", None, None, agent))
+            await self.offer_agent(agent)
+        return ok, detail
+
+    async def pause(self, agent: str, reason: str) -> tuple[bool, str]:
+        ok, detail = await self.store.set_agent_state(agent, "paused", reason, now_ms())
+        if ok:
+            await self.notifier.publish(event("agent.pause", None, None, agent, reason=reason))
+        return ok, detail
+
+    async def logout(self, agent: str) -> bool:
+        result = await self.store.logout(agent)
+        if result == 1:
+            await self.notifier.publish(event("agent.logout", None, None, agent))
+        return result == 1
+
+    # -- timers ----------------------------------------------------------------------------------------------
+
+    async def run_timer(self, kind: str, ident: str, token: str) -> None:
+        if kind == "escalate":
+            await self.escalate(ident, int(token))
+        elif kind in ("wrapup", "holdback") and await self.store.timer_ready(ident, token, now_ms()):
+            await self.notifier.publish(event("agent.ready", None, None, ident, after=kind))
+            await self.offer_agent(ident)
+
+    async def run_due_timers(self) -> int:
+        due = await self.store.pop_timers(now_ms())
+        for kind, ident, token in due:
+            try:
+                await self.run_timer(kind, ident, token)
+            except Exception:
+                log.exception("timer %s:%s failed", kind, ident)
+        return len(due)

@@ -1,0 +1,435 @@
+"""The ACD's shared state in Redis, and every change to it as one atomic Lua script, so that several routers can
+work on the same queues: two routers never offer one agent two calls, nor one call to two agents.
+
+The Redis key schema (the one place it is defined):
+
+  acd:call:{call}          hash   a waiting or connected call: channel, app, group, step, score, state, agent, leg,
+                                  intent, tier, account, manager, caller, entered (ms), plus the IVR's variables
+  acd:calls                set    every live call's id
+  acd:waiting:{group}      zset   calls waiting for {group}, by score (priority first, then arrival)
+  acd:agent:{agent}        hash   a logged-in agent: state, seat, groups, since (ms), idle_since (ms),
+                                  pause_reason, misses, call
+  acd:agents               set    every logged-in agent's id
+  acd:seat:{seat}          string the agent logged in on that seat
+  acd:members:{group}      set    logged-in agents of {group}
+  acd:ready:{group}        zset   agents of {group} ready for a call, by idle_since (longest idle first)
+  acd:timers               zset   "{kind}:{id}:{token}" by due time (ms): escalations, wrap-up ends, hold-back ends
+  acd:router:{app}         string the router that holds the Stasis app (expires unless renewed)
+  acd:alive:{home}         string a live router's heartbeat, by its home app (expires)
+  acd:events               stream and pub/sub channel of queue events (see cti/notifier.py)
+
+Groups are "agent:{id}", "skill:{name}", "team:{name}" and "all". Agent states: ready, ringing, busy, wrap_up,
+paused, held (left out for a while after rejecting a call).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio as aioredis
+
+# Priorities are whole numbers below this; the score orders priority first, then arrival time in ms.
+MAX_PRIORITY = 100
+_PRIORITY_WEIGHT = 10**13
+
+
+def call_score(priority: int, entered_ms: int) -> int:
+    """Lower is served first: a higher priority, then an earlier arrival."""
+    return (MAX_PRIORITY - min(max(priority, 0), MAX_PRIORITY - 1)) * _PRIORITY_WEIGHT + entered_ms
+
+
+# Helpers shared by the scripts: keep an agent's ready-set membership in step with its state.
+_PRELUDE = """
+local function groups_of(agent)
+  local g = redis.call('HGET', 'acd:agent:' .. agent, 'groups')
+  if not g or g == '' then return {} end
+  local out = {}
+  for name in string.gmatch(g, '%S+') do out[#out + 1] = name end
+  return out
+end
+local function set_ready(agent, idle_since)
+  for _, g in ipairs(groups_of(agent)) do redis.call('ZADD', 'acd:ready:' .. g, idle_since, agent) end
+end
+local function unset_ready(agent)
+  for _, g in ipairs(groups_of(agent)) do redis.call('ZREM', 'acd:ready:' .. g, agent) end
+end
+local function set_state(agent, state, now)
+  redis.call('HSET', 'acd:agent:' .. agent, 'state', state, 'since', now)
+end
+local function offer(call, agent, now, token)
+  -- The agent leg's channel id names its call, so that its events lead back to the call without a lookup.
+  local leg = 'acdleg-' .. token .. '-' .. call
+  local group = redis.call('HGET', 'acd:call:' .. call, 'group')
+  redis.call('ZREM', 'acd:waiting:' .. group, call)
+  redis.call('HSET', 'acd:call:' .. call, 'state', 'ringing', 'agent', agent, 'leg', leg)
+  unset_ready(agent)
+  set_state(agent, 'ringing', now)
+  redis.call('HSET', 'acd:agent:' .. agent, 'call', call)
+  return {redis.call('HGET', 'acd:agent:' .. agent, 'seat'), leg}
+end
+"""
+
+# ARGV: call, now, token. Offers a waiting call to the longest-idle ready agent of its group; the token makes the
+# id of the channel that will ring the agent unique.
+_CLAIM_FOR_CALL = """
+local call, now, token = ARGV[1], ARGV[2], ARGV[3]
+if redis.call('HGET', 'acd:call:' .. call, 'state') ~= 'waiting' then return nil end
+local group = redis.call('HGET', 'acd:call:' .. call, 'group')
+local found = redis.call('ZRANGE', 'acd:ready:' .. group, 0, 0)
+if #found == 0 then return nil end
+local agent = found[1]
+local seat_leg = offer(call, agent, now, token)
+return {agent, seat_leg[1], seat_leg[2]}
+"""
+
+# ARGV: agent, now, token. Offers a ready agent the best waiting call among all its groups.
+_CLAIM_FOR_AGENT = """
+local agent, now, token = ARGV[1], ARGV[2], ARGV[3]
+if redis.call('HGET', 'acd:agent:' .. agent, 'state') ~= 'ready' then return nil end
+local best, best_score = nil, nil
+for _, g in ipairs(groups_of(agent)) do
+  local head = redis.call('ZRANGE', 'acd:waiting:' .. g, 0, 0, 'WITHSCORES')
+  if #head > 0 and (best_score == nil or tonumber(head[2]) < best_score) then
+    best, best_score = head[1], tonumber(head[2])
+  end
+end
+if best == nil then return nil end
+local seat_leg = offer(best, agent, now, token)
+return {best, seat_leg[1], seat_leg[2]}
+"""
+
+# ARGV: call, group, step, plus field/value pairs. A new call waits in its first group.
+_ENQUEUE = """
+local call, group, step = ARGV[1], ARGV[2], ARGV[3]
+local key = 'acd:call:' .. call
+if redis.call('EXISTS', key) == 1 then return 0 end
+for i = 4, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
+redis.call('HSET', key, 'group', group, 'step', step, 'state', 'waiting')
+redis.call('SADD', 'acd:calls', call)
+redis.call('ZADD', 'acd:waiting:' .. group, redis.call('HGET', key, 'score'), call)
+return 1
+"""
+
+# ARGV: call, from_step, group, step. Escalation: a call still waiting at from_step moves on.
+_MOVE = """
+local call, from_step, group, step = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local key = 'acd:call:' .. call
+if redis.call('HGET', key, 'step') ~= from_step then return 0 end
+local state = redis.call('HGET', key, 'state')
+local old = redis.call('HGET', key, 'group')
+redis.call('HSET', key, 'group', group, 'step', step)
+if state == 'waiting' then
+  redis.call('ZREM', 'acd:waiting:' .. old, call)
+  redis.call('ZADD', 'acd:waiting:' .. group, redis.call('HGET', key, 'score'), call)
+end
+return 1
+"""
+
+# ARGV: call, agent, now, outcome (noanswer|rejected|failed), max_misses, holdback_until.
+# The agent did not take the call: the call goes back to the head of its line; the agent is charged a miss
+# (paused after too many in a row) or, having refused, is left out until holdback_until.
+_OFFER_FAILED = """
+local call, agent, now, outcome = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local max_misses = tonumber(ARGV[5])
+local ckey, akey = 'acd:call:' .. call, 'acd:agent:' .. agent
+local result = 'gone'
+if redis.call('HGET', ckey, 'state') == 'ringing' and redis.call('HGET', ckey, 'agent') == agent then
+  redis.call('HSET', ckey, 'state', 'waiting', 'agent', '')
+  redis.call('HDEL', ckey, 'leg')
+  redis.call('ZADD', 'acd:waiting:' .. redis.call('HGET', ckey, 'group'), redis.call('HGET', ckey, 'score'), call)
+  result = 'requeued'
+end
+if redis.call('HGET', akey, 'call') ~= call or redis.call('HGET', akey, 'state') ~= 'ringing' then
+  return {result, 'unchanged'}
+end
+redis.call('HSET', akey, 'call', '')
+if outcome == 'noanswer' then
+  local misses = redis.call('HINCRBY', akey, 'misses', 1)
+  if misses >= max_misses then
+    set_state(agent, 'paused', now)
+    redis.call('HSET', akey, 'pause_reason', 'missed calls')
+    return {result, 'paused'}
+  end
+  set_state(agent, 'ready', now)
+  redis.call('HSET', akey, 'idle_since', now)
+  set_ready(agent, now)
+  return {result, 'ready'}
+end
+set_state(agent, 'held', now)
+return {result, 'held'}
+"""
+
+# ARGV: call, agent, now. The agent answered: the call is connected.
+_CONNECT = """
+local call, agent, now = ARGV[1], ARGV[2], ARGV[3]
+local ckey, akey = 'acd:call:' .. call, 'acd:agent:' .. agent
+if redis.call('HGET', ckey, 'state') ~= 'ringing' or redis.call('HGET', ckey, 'agent') ~= agent then return 0 end
+redis.call('HSET', ckey, 'state', 'connected', 'connected', now)
+set_state(agent, 'busy', now)
+redis.call('HSET', akey, 'misses', 0)
+return 1
+"""
+
+# ARGV: call, now. The call is over (caller or agent hung up, in any state). Returns the call's last state,
+# its agent and the agent's leg, so the caller of the script can hang up what is left.
+_FINISH = """
+local call, now = ARGV[1], ARGV[2]
+local ckey = 'acd:call:' .. call
+if redis.call('EXISTS', ckey) == 0 then return nil end
+local state = redis.call('HGET', ckey, 'state')
+local agent = redis.call('HGET', ckey, 'agent') or ''
+local leg = redis.call('HGET', ckey, 'leg') or ''
+if state == 'waiting' then redis.call('ZREM', 'acd:waiting:' .. redis.call('HGET', ckey, 'group'), call) end
+local agent_state = ''
+if agent ~= '' and redis.call('HGET', 'acd:agent:' .. agent, 'call') == call then
+  local akey = 'acd:agent:' .. agent
+  redis.call('HSET', akey, 'call', '')
+  if state == 'connected' then
+    set_state(agent, 'wrap_up', now)
+    agent_state = 'wrap_up'
+  elseif redis.call('HGET', akey, 'state') == 'ringing' then
+    set_state(agent, 'ready', now)
+    set_ready(agent, redis.call('HGET', akey, 'idle_since') or now)
+    agent_state = 'ready'
+  end
+end
+redis.call('DEL', ckey)
+redis.call('SREM', 'acd:calls', call)
+return {state, agent, leg, agent_state}
+"""
+
+# ARGV: agent, seat, groups (space-separated), now.
+_LOGIN = """
+local agent, seat, groups, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local holder = redis.call('GET', 'acd:seat:' .. seat)
+if holder and holder ~= agent then return {0, holder} end
+local akey = 'acd:agent:' .. agent
+if redis.call('EXISTS', akey) == 1 then
+  local old_seat = redis.call('HGET', akey, 'seat')
+  if old_seat ~= seat then return {0, 'logged in on ' .. old_seat} end
+  return {1, redis.call('HGET', akey, 'state')}
+end
+redis.call('HSET', akey, 'seat', seat, 'groups', groups, 'state', 'paused', 'since', now, 'idle_since', now,
+           'pause_reason', 'logged in', 'misses', 0, 'call', '')
+redis.call('SET', 'acd:seat:' .. seat, agent)
+redis.call('SADD', 'acd:agents', agent)
+for name in string.gmatch(groups, '%S+') do redis.call('SADD', 'acd:members:' .. name, agent) end
+return {1, 'paused'}
+"""
+
+# ARGV: agent, state (ready|paused|held->ready), reason, now. Agent-driven and timer-driven state changes
+# outside a call. Refused while the agent rings or talks.
+_SET_AGENT_STATE = """
+local agent, state, reason, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local akey = 'acd:agent:' .. agent
+local current = redis.call('HGET', akey, 'state')
+if not current then return {0, 'logged_out'} end
+if current == 'ringing' or current == 'busy' then return {0, current} end
+if state == 'ready' then
+  if current ~= 'ready' then
+    set_state(agent, 'ready', now)
+    redis.call('HSET', akey, 'idle_since', now, 'pause_reason', '')
+    set_ready(agent, now)
+  end
+else
+  unset_ready(agent)
+  set_state(agent, state, now)
+  redis.call('HSET', akey, 'pause_reason', reason)
+end
+return {1, state}
+"""
+
+# ARGV: agent, expected_state, now. A timer (wrap-up end, hold-back end) returns the agent to ready, unless the
+# agent has moved on meanwhile (paused, logged out).
+_TIMER_READY = """
+local agent, expected, now = ARGV[1], ARGV[2], ARGV[3]
+local akey = 'acd:agent:' .. agent
+if redis.call('HGET', akey, 'state') ~= expected then return 0 end
+set_state(agent, 'ready', now)
+redis.call('HSET', akey, 'idle_since', now)
+set_ready(agent, now)
+return 1
+"""
+
+# ARGV: agent. Refused while the agent rings or talks.
+_LOGOUT = """
+local agent = ARGV[1]
+local akey = 'acd:agent:' .. agent
+local state = redis.call('HGET', akey, 'state')
+if not state then return 0 end
+if state == 'ringing' or state == 'busy' then return -1 end
+unset_ready(agent)
+for _, g in ipairs(groups_of(agent)) do redis.call('SREM', 'acd:members:' .. g, agent) end
+redis.call('DEL', 'acd:seat:' .. redis.call('HGET', akey, 'seat'))
+redis.call('DEL', akey)
+redis.call('SREM', 'acd:agents', agent)
+return 1
+"""
+
+# ARGV: now, limit. Takes the timers that are due; each is taken by exactly one router.
+_POP_TIMERS = """
+local due = redis.call('ZRANGEBYSCORE', 'acd:timers', '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+if #due > 0 then redis.call('ZREM', 'acd:timers', unpack(due)) end
+return due
+"""
+
+
+# KEYS: acd:router:{app}; ARGV: router, ttl_ms.
+_HOLD_APP = """
+local owner = redis.call('GET', KEYS[1])
+if owner and owner ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+_RELEASE_APP = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Offer:
+    call: str
+    agent: str
+    seat: str
+    leg: str
+
+
+class AcdStore:
+    """The Redis adapter: each method is one atomic change (or one read) of the ACD's state."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.r = client
+        self._claim_for_call = client.register_script(_PRELUDE + _CLAIM_FOR_CALL)
+        self._claim_for_agent = client.register_script(_PRELUDE + _CLAIM_FOR_AGENT)
+        self._enqueue = client.register_script(_ENQUEUE)
+        self._move = client.register_script(_MOVE)
+        self._offer_failed = client.register_script(_PRELUDE + _OFFER_FAILED)
+        self._connect = client.register_script(_PRELUDE + _CONNECT)
+        self._finish = client.register_script(_PRELUDE + _FINISH)
+        self._login = client.register_script(_LOGIN)
+        self._set_agent_state = client.register_script(_PRELUDE + _SET_AGENT_STATE)
+        self._timer_ready = client.register_script(_PRELUDE + _TIMER_READY)
+        self._logout = client.register_script(_PRELUDE + _LOGOUT)
+        self._pop_timers = client.register_script(_POP_TIMERS)
+        self._hold_app = client.register_script(_HOLD_APP)
+        self._release_app = client.register_script(_RELEASE_APP)
+
+    # -- calls -----------------------------------------------------------------------------------------------
+
+    async def enqueue(self, call: str, group: str, step: int, fields: dict[str, str]) -> bool:
+        args: list[str] = [call, group, str(step)]
+        for key, value in fields.items():
+            args += [key, value]
+        return bool(await self._enqueue(args=args))
+
+    async def move(self, call: str, from_step: int, group: str, step: int) -> bool:
+        return bool(await self._move(args=[call, str(from_step), group, str(step)]))
+
+    async def claim_for_call(self, call: str, now_ms: int) -> Offer | None:
+        found = await self._claim_for_call(args=[call, now_ms, secrets.token_hex(4)])
+        return Offer(call, _s(found[0]), _s(found[1]), _s(found[2])) if found else None
+
+    async def claim_for_agent(self, agent: str, now_ms: int) -> Offer | None:
+        found = await self._claim_for_agent(args=[agent, now_ms, secrets.token_hex(4)])
+        return Offer(_s(found[0]), agent, _s(found[1]), _s(found[2])) if found else None
+
+    async def offer_failed(self, call: str, agent: str, now_ms: int, outcome: str, max_misses: int) -> tuple[str, str]:
+        found = await self._offer_failed(args=[call, agent, now_ms, outcome, max_misses])
+        return _s(found[0]), _s(found[1])
+
+    async def connect(self, call: str, agent: str, now_ms: int) -> bool:
+        return bool(await self._connect(args=[call, agent, now_ms]))
+
+    async def finish(self, call: str, now_ms: int) -> tuple[str, str, str, str] | None:
+        """End a call in whatever state: returns (last state, agent, agent's leg, agent's new state)."""
+        found = await self._finish(args=[call, now_ms])
+        if not found:
+            return None
+        state, agent, leg, agent_state = (_s(v) for v in found)
+        return state, agent, leg, agent_state
+
+    async def call(self, call: str) -> dict[str, str]:
+        return {_s(k): _s(v) for k, v in (await self.r.hgetall(f"acd:call:{call}")).items()}
+
+    async def set_call_fields(self, call: str, **fields: str) -> None:
+        await self.r.hset(f"acd:call:{call}", mapping=fields)  # type: ignore[misc]
+
+    async def live_calls(self) -> list[str]:
+        return sorted(_s(c) for c in await self.r.smembers("acd:calls"))  # type: ignore[misc]
+
+    async def waiting(self, group: str) -> list[str]:
+        return [_s(c) for c in await self.r.zrange(f"acd:waiting:{group}", 0, -1)]
+
+    async def position(self, call: str, group: str) -> int | None:
+        rank = await self.r.zrank(f"acd:waiting:{group}", call)
+        return None if rank is None else int(rank) + 1
+
+    async def members(self, group: str) -> int:
+        return int(await self.r.scard(f"acd:members:{group}"))  # type: ignore[misc]
+
+    # -- agents ----------------------------------------------------------------------------------------------
+
+    async def login(self, agent: str, seat: str, groups: tuple[str, ...], now_ms: int) -> tuple[bool, str]:
+        ok, detail = await self._login(args=[agent, seat, " ".join(groups), now_ms])
+        return bool(ok), _s(detail)
+
+    async def set_agent_state(self, agent: str, state: str, reason: str, now_ms: int) -> tuple[bool, str]:
+        ok, detail = await self._set_agent_state(args=[agent, state, reason, now_ms])
+        return bool(ok), _s(detail)
+
+    async def timer_ready(self, agent: str, expected: str, now_ms: int) -> bool:
+        return bool(await self._timer_ready(args=[agent, expected, now_ms]))
+
+    async def logout(self, agent: str) -> int:
+        return int(await self._logout(args=[agent]))
+
+    async def agent(self, agent: str) -> dict[str, str]:
+        return {_s(k): _s(v) for k, v in (await self.r.hgetall(f"acd:agent:{agent}")).items()}
+
+    async def agents(self) -> list[str]:
+        return sorted(_s(a) for a in await self.r.smembers("acd:agents"))  # type: ignore[misc]
+
+    async def agent_on_seat(self, seat: str) -> str | None:
+        value = await self.r.get(f"acd:seat:{seat}")
+        return _s(value) if value else None
+
+    # -- timers and routers ----------------------------------------------------------------------------------
+
+    async def add_timer(self, kind: str, ident: str, token: str, due_ms: int) -> None:
+        await self.r.zadd("acd:timers", {f"{kind}:{ident}:{token}": due_ms})
+
+    async def pop_timers(self, now_ms: int, limit: int = 100) -> list[tuple[str, str, str]]:
+        due = await self._pop_timers(args=[now_ms, limit])
+        out = []
+        for raw in due:
+            kind, ident, token = _s(raw).split(":", 2)
+            out.append((kind, ident, token))
+        return out
+
+    async def next_timer_ms(self) -> int | None:
+        head = await self.r.zrange("acd:timers", 0, 0, withscores=True)
+        return int(head[0][1]) if head else None
+
+    async def alive(self, home: str, router: str, ttl_ms: int) -> None:
+        """This router is up (whatever apps it holds)."""
+        await self.r.set(f"acd:alive:{home}", router, px=ttl_ms)
+
+    async def is_alive(self, home: str) -> bool:
+        return bool(await self.r.exists(f"acd:alive:{home}"))
+
+    async def hold_app(self, app: str, router: str, ttl_ms: int) -> bool:
+        """Take or keep the app: True if this router holds it now (no one else did, or it already was us)."""
+        return bool(await self._hold_app(keys=[f"acd:router:{app}"], args=[router, ttl_ms]))
+
+    async def release_app(self, app: str, router: str) -> None:
+        await self._release_app(keys=[f"acd:router:{app}"], args=[router])
+
+
+def _s(value: Any) -> str:
+    if value is None:
+        return ""
+    return value.decode() if isinstance(value, bytes) else str(value)
