@@ -230,26 +230,32 @@ class Acd:
         await self.notifier.publish(event("queue.connect", call, fields.get("group"), agent, hold_s=round(hold_s, 3)))
 
     async def agent_left(self, call: str) -> None:
-        """The agent hung up a connected call: the caller goes on to the satisfaction survey."""
+        """The agent hung up a connected call: the agent goes to wrap-up (or straight on to the next call), the
+        caller on to the satisfaction survey."""
         fields = await self.store.call(call)
         finished = await self.store.finish(call, now_ms())
         if finished is None:
             return
         state, agent, _, _ = finished
+        if state == "connected":
+            # The agent first: a freed agent should not wait on the caller's housekeeping.
+            await self.notifier.publish(event("queue.complete", call, fields.get("group"), agent, ended_by="agent"))
+            await self._wrap_up(agent)
         with contextlib.suppress(AriError):
             await self.ari.continue_in_dialplan(call, SURVEY_CONTEXT)
         if fields.get("bridge"):
             with contextlib.suppress(AriError):
                 await self.ari.destroy_bridge(fields["bridge"])
-        if state == "connected":
-            await self._wrap_up(agent)
-            await self.notifier.publish(event("queue.complete", call, fields.get("group"), agent, ended_by="agent"))
 
     async def _wrap_up(self, agent: str) -> None:
         if not agent:
             return
-        await self.store.add_timer("wrapup", agent, "wrap_up", now_ms() + self.policy.timing.wrap_up * 1000)
-        await self.notifier.publish(event("agent.wrapup", None, None, agent, seconds=self.policy.timing.wrap_up))
+        seconds = self.policy.timing.wrap_up
+        await self.notifier.publish(event("agent.wrapup", None, None, agent, seconds=seconds))
+        if seconds > 0:
+            await self.store.add_timer("wrapup", agent, "wrap_up", now_ms() + seconds * 1000)
+        else:
+            await self.run_timer("wrapup", agent, "wrap_up")
 
     async def _hangup(self, channel: str) -> None:
         if channel:

@@ -38,6 +38,8 @@ class CallResult:
     failure: str | None = None
     sip_call_id: str | None = None
     setup_ms: float | None = None
+    # time.monotonic() when the call was answered, to line it up with what seats saw
+    answered_at: float | None = None
     dtmf_sent: str = ""
     # who ended the call: "caller" (this phone hung up) or "far end" (the hotline did)
     ended_by: str | None = None
@@ -63,6 +65,9 @@ class Seat:
     answered: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     offered: list[str] = field(default_factory=list)
+    # When (time.monotonic()) each call was offered to this seat, and when this seat hung up each call it ended.
+    offered_at: list[float] = field(default_factory=list)
+    hung_up_at: list[float] = field(default_factory=list)
 
 
 class SipStack:
@@ -141,6 +146,7 @@ class SipStack:
             return result
         answered = time.monotonic()
         result.established = True
+        result.answered_at = answered
         result.setup_ms = round((answered - started) * 1000, 1)
         result.sip_call_id = call.call_id
         listener = asyncio.ensure_future(_listen(call, closed))
@@ -185,6 +191,7 @@ class SipStack:
 
 async def _answer(seat: Seat, call: Any) -> None:
     peer = call.peer or ""
+    seat.offered_at.append(time.monotonic())
     seat.offered.append(peer)
     try:
         if seat.reject:
@@ -199,6 +206,7 @@ async def _answer(seat: Seat, call: Any) -> None:
         seat.answered.append(peer)
         if seat.talk_for is not None:
             await asyncio.sleep(seat.talk_for)
+            seat.hung_up_at.append(time.monotonic())
             await call.hangup()
     except BaresipError:
         pass  # the call ended before we got to it
