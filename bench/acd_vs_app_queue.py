@@ -20,7 +20,10 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
+
+import redis
 
 from cti import policy
 from cti.desk import AgentDesk
@@ -144,6 +147,7 @@ class Bench:
                 for hung_up, next_offer in zip(seat.hung_up_at, seat.offered_at[1:], strict=False):
                     gaps.append(next_offer - hung_up)
             answered = sum(len(s.answered) for s in seats)
+            internal = self.router_internal_gaps() if system == "router" else []
         finally:
             self.agents_off(system, seats)
             for seat in seats:
@@ -157,7 +161,23 @@ class Bench:
             "ideal_s": round(ideal, 2),
             "over_ideal_pct": round((last - first - ideal) / ideal * 100, 1),
             "freed_to_next_offer": summary(gaps),
+            # The router's own share of that: its queue.complete event to its next queue.offer event.
+            "router_complete_to_offer": summary(internal),
         }
+
+    def router_internal_gaps(self) -> list[float]:
+        client = redis.Redis.from_url(self.cfg.redis.effective_url())
+        events = [json.loads(fields[b"event"]) for _, fields in client.xrange("acd:events")]
+        client.close()
+        completed: dict[str, float] = {}
+        gaps = []
+        for evt in events:
+            at = datetime.fromisoformat(evt["at"]).timestamp()
+            if evt["type"] == "queue.complete" and evt["agent"]:
+                completed[evt["agent"]] = at
+            elif evt["type"] == "queue.offer" and evt["agent"] in completed:
+                gaps.append(at - completed.pop(evt["agent"]))
+        return gaps
 
 
 def main() -> int:

@@ -110,10 +110,6 @@ class Ari:
     async def destroy_bridge(self, bridge_id: str) -> None:
         await self.request("DELETE", f"/bridges/{bridge_id}")
 
-    async def record_bridge(self, bridge_id: str, name: str) -> Any:
-        return await self.request("POST", f"/bridges/{bridge_id}/record", name=name, format="wav",
-                                  ifExists="overwrite")  # fmt: skip
-
     async def channels(self) -> list[dict[str, Any]]:
         return list(await self.request("GET", "/channels"))
 

@@ -8,13 +8,11 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-import redis.asyncio as aioredis
-
 from cti.ari import Ari
 from cti.notifier import Notifier
 from cti.policy import AgentProfile, Policy
 from cti.services import Acd
-from cti.store import AcdStore
+from cti.store import AcdStore, connect_redis
 from hotline.config import Config
 
 T = TypeVar("T")
@@ -29,7 +27,7 @@ class AgentDesk:
 
     async def _build(self, config: Config, policy: Policy) -> Acd:
         ari = Ari(config.ari.host, config.ari.port, config.ari.user, config.secrets.ari_password)
-        client = aioredis.Redis.from_url(config.redis.effective_url())
+        client = connect_redis(config.redis.effective_url())
         return Acd(AcdStore(client), ari, Notifier(client), policy)
 
     def _run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
@@ -37,6 +35,7 @@ class AgentDesk:
 
     def close(self) -> None:
         async def shutdown() -> None:
+            await self.acd.notifier.close()
             await self.acd.ari.close()
             await self.acd.store.r.aclose()
 

@@ -13,16 +13,15 @@ import asyncio
 import contextlib
 import logging
 import socket
+from datetime import datetime
 from typing import Any
-
-import redis.asyncio as aioredis
 
 from cti.ari import Ari, AriError, wait_until_up
 from cti.notifier import Notifier, event
 from cti.policy import Policy
 from cti.services import Acd, Caller, now_ms
 from cti.stasis import StasisEvents
-from cti.store import AcdStore
+from cti.store import AcdStore, connect_redis
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +29,8 @@ APP_PREFIX = "hotline-acd"
 HEARTBEAT_MS = 1000
 HEARTBEAT_TTL_MS = 3000
 TIMER_POLL_S = 0.05
+# Heartbeats between two reconciliations of Redis with Asterisk's view of the callers.
+RECONCILE_EVERY = 5
 
 
 def app_name(index: int) -> str:
@@ -39,7 +40,7 @@ def app_name(index: int) -> str:
 class Router:
     def __init__(self, ari: Ari, redis_url: str, policy: Policy, home: int, apps: int) -> None:
         self.ari = ari
-        self.redis = aioredis.Redis.from_url(redis_url)
+        self.redis = connect_redis(redis_url)
         self.store = AcdStore(self.redis)
         self.notifier = Notifier(self.redis)
         self.acd = Acd(self.store, ari, self.notifier, policy)
@@ -77,12 +78,12 @@ class Router:
             try:
                 reader = asyncio.create_task(self._read(apps))
                 waiter = asyncio.create_task(self._reconnect.wait())
-                done, _ = await asyncio.wait({reader, waiter}, return_when=asyncio.FIRST_COMPLETED)
-                for task in (reader, waiter):
-                    task.cancel()
-                for task in done:
-                    if task is reader and task.exception() is not None:
-                        raise task.exception()  # type: ignore[misc]
+                await asyncio.wait({reader, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                if reader.done():
+                    reader.result()  # raises what ended the connection
+                else:
+                    reader.cancel()  # the apps to hold changed: reconnect with the new list
             except Exception as exc:
                 self.connected.clear()
                 log.warning("ARI events connection lost (%s); reconnecting", exc)
@@ -107,29 +108,40 @@ class Router:
             self.held.remove(app)
 
     async def adopt(self, app: str) -> None:
-        """Bring the app's calls up to date with Asterisk: calls that ended while no router held the app are
-        closed, waiting callers are offered again, and callers Redis does not know (Redis restarted) are queued."""
-        known = set()
-        for call in await self.store.live_calls():
+        """Take up an app's calls where its last holder left them: calls that ended meanwhile are closed, a ring
+        or a conversation whose agent leg is gone is settled, waiting callers are offered again."""
+        for call in await self.reconcile(app):
             fields = await self.store.call(call)
-            if fields.get("app") != app:
-                continue
-            known.add(call)
-            if await self.ari.channel(call) is None:
-                await self.acd.caller_left(call)
-            elif fields.get("state") == "ringing" and await self.ari.channel(fields.get("leg", "")) is None:
-                await self.acd.leg_gone_unanswered(fields.get("leg", ""), 0)
-            elif fields.get("state") == "connected" and await self.ari.channel(fields.get("leg", "")) is None:
+            leg_gone = fields.get("leg") and await self.ari.channel(fields["leg"]) is None
+            if fields.get("state") == "ringing" and leg_gone:
+                await self.acd.leg_gone_unanswered(fields["leg"], 0)
+            elif fields.get("state") == "connected" and leg_gone:
                 await self.acd.agent_left(call)
             elif fields.get("state") == "waiting" and not await self.acd.offer_call(call):
                 with contextlib.suppress(AriError):
                     await self.ari.start_moh(call)
-        for channel in await self.ari.channels():
-            caller = _waiting_caller(channel, app)
-            if caller is not None and caller.channel not in known:
-                log.info("re-queueing caller %s that Redis did not know", caller.channel)
-                await self.acd.caller_entered(caller)
         await self.notifier.publish(event("router.adopted", None, None, None, app=app, router=self.ident))
+
+    async def reconcile(self, app: str) -> list[str]:
+        """Make Redis agree with Asterisk about the app's callers: a call whose caller is gone is closed, and a
+        caller in the app that Redis does not know (Redis restarted, or lost its data) is queued again, in the
+        order of arrival. Returns the app's calls that are still live."""
+        channels = {str(c["id"]): c for c in await self.ari.channels()}
+        live = []
+        for call in await self.store.live_calls():
+            fields = await self.store.call(call)
+            if fields.get("app") != app:
+                continue
+            if call in channels:
+                live.append(call)
+            else:
+                await self.acd.caller_left(call)
+        for channel in channels.values():
+            caller = _waiting_caller(channel, app)
+            if caller is not None and caller.channel not in live:
+                log.warning("queueing caller %s again: Redis did not know it", caller.channel)
+                await self.acd.caller_entered(caller, entered_ms=_created_ms(channel))
+        return live
 
     # -- timers and heartbeats -------------------------------------------------------------------------------
 
@@ -146,9 +158,14 @@ class Router:
 
     async def _heartbeat(self) -> None:
         started = now_ms()
+        beats = 0
         while True:
             try:
                 await self._hold_apps(may_take_over=now_ms() - started > HEARTBEAT_TTL_MS)
+                beats += 1
+                if beats % RECONCILE_EVERY == 0 and self.connected.is_set():
+                    for app in list(self.held):
+                        await self.reconcile(app)
             except Exception:
                 log.exception("heartbeat")
             await asyncio.sleep(HEARTBEAT_MS / 1000)
@@ -189,3 +206,11 @@ def _waiting_caller(channel: dict[str, Any], app: str) -> Caller | None:
         return None
     number = str((channel.get("caller") or {}).get("number", ""))
     return Caller.from_args(str(channel["id"]), app, number, args[1:])
+
+
+def _created_ms(channel: dict[str, Any]) -> int | None:
+    """When Asterisk created the channel: the caller's place in line survives a loss of Redis's data."""
+    try:
+        return int(datetime.strptime(str(channel["creationtime"]), "%Y-%m-%dT%H:%M:%S.%f%z").timestamp() * 1000)
+    except (KeyError, ValueError):
+        return None

@@ -63,8 +63,8 @@ class Acd:
 
     # -- callers ---------------------------------------------------------------------------------------------
 
-    async def caller_entered(self, caller: Caller) -> None:
-        entered = now_ms()
+    async def caller_entered(self, caller: Caller, entered_ms: int | None = None) -> None:
+        entered = entered_ms or now_ms()
         steps = self.policy.steps_for(caller.intent, caller.tier)
         index, group = await self._first_live_step(steps, 0, caller.manager)
         priority = self.policy.priority_of(caller.tier)
@@ -158,18 +158,15 @@ class Acd:
         return offer is not None and await self._ring(offer)
 
     async def _ring(self, offer: Offer) -> bool:
-        fields = await self.store.call(offer.call)
-        if not fields:
-            return False
         try:
             await self.ari.originate(
                 endpoint=f"PJSIP/{offer.seat}",
-                app=fields["app"],
+                app=offer.app,
                 app_args=f"agent,{offer.call},{offer.agent}",
                 channel_id=offer.leg,
                 timeout=self.policy.timing.ring_timeout,
-                caller_id=fields.get("caller", ""),
-                originator=fields.get("channel"),
+                caller_id=offer.caller,
+                originator=offer.channel,
             )
         except AriError as exc:
             # The seat cannot be dialled at all (unregistered, unknown): leave the agent out for a while and
@@ -177,7 +174,7 @@ class Acd:
             log.warning("seat %s of agent %s cannot be dialled: %s", offer.seat, offer.agent, exc)
             await self._offer_failed(offer.call, offer.agent, "failed", cause=0)
             return False
-        await self.notifier.publish(event("queue.offer", offer.call, fields.get("group"), offer.agent, seat=offer.seat))
+        await self.notifier.publish(event("queue.offer", offer.call, offer.group, offer.agent, seat=offer.seat))
         return True
 
     async def leg_gone_unanswered(self, leg: str, cause: int) -> None:
@@ -221,8 +218,6 @@ class Acd:
             await self.ari.create_bridge(bridge)
             await self.ari.add_to_bridge(bridge, [call, leg])
             await self.store.set_call_fields(call, bridge=bridge)
-            with contextlib.suppress(AriError):
-                await self.ari.record_bridge(bridge, f"acd-{call}")
         except AriError as exc:
             log.warning("bridging call %s with agent %s failed: %s", call, agent, exc)
         fields = await self.store.call(call)
@@ -233,6 +228,8 @@ class Acd:
         """The agent hung up a connected call: the agent goes to wrap-up (or straight on to the next call), the
         caller on to the satisfaction survey."""
         fields = await self.store.call(call)
+        if fields.get("state") != "connected":
+            return  # a leg hung up before it was answered ends in leg_gone_unanswered
         finished = await self.store.finish(call, now_ms())
         if finished is None:
             return

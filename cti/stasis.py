@@ -56,6 +56,9 @@ class StasisEvents:
             elif args and args[0] == "caller":
                 number = str((evt["channel"].get("caller") or {}).get("number", ""))
                 await self.acd.caller_entered(Caller.from_args(channel_id, str(evt["application"]), number, args))
+        elif kind == "ChannelHangupRequest" and is_leg:
+            # The agent hung up: the earliest word of it, so the agent is freed without waiting for the teardown.
+            await self.acd.agent_left(call)
         elif kind == "StasisEnd":
             if is_leg:
                 await self.acd.agent_left(call)

@@ -28,11 +28,25 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+import redis
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
 # Priorities are whole numbers below this; the score orders priority first, then arrival time in ms.
 MAX_PRIORITY = 100
 _PRIORITY_WEIGHT = 10**13
+
+
+def connect_redis(url: str) -> aioredis.Redis:
+    """The one way the CTI side opens Redis: a command that meets a restarting Redis is retried for a few seconds
+    instead of failing the call it serves."""
+    return aioredis.Redis.from_url(
+        url,
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=8),
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+        health_check_interval=10,
+    )
 
 
 def call_score(priority: int, entered_ms: int) -> int:
@@ -67,7 +81,8 @@ local function offer(call, agent, now, token)
   unset_ready(agent)
   set_state(agent, 'ringing', now)
   redis.call('HSET', 'acd:agent:' .. agent, 'call', call)
-  return {redis.call('HGET', 'acd:agent:' .. agent, 'seat'), leg}
+  local c = redis.call('HMGET', 'acd:call:' .. call, 'app', 'channel', 'caller', 'group')
+  return {redis.call('HGET', 'acd:agent:' .. agent, 'seat'), leg, c[1], c[2], c[3] or '', c[4]}
 end
 """
 
@@ -80,8 +95,8 @@ local group = redis.call('HGET', 'acd:call:' .. call, 'group')
 local found = redis.call('ZRANGE', 'acd:ready:' .. group, 0, 0)
 if #found == 0 then return nil end
 local agent = found[1]
-local seat_leg = offer(call, agent, now, token)
-return {agent, seat_leg[1], seat_leg[2]}
+local o = offer(call, agent, now, token)
+return {agent, o[1], o[2], o[3], o[4], o[5], o[6]}
 """
 
 # ARGV: agent, now, token. Offers a ready agent the best waiting call among all its groups.
@@ -96,8 +111,8 @@ for _, g in ipairs(groups_of(agent)) do
   end
 end
 if best == nil then return nil end
-local seat_leg = offer(best, agent, now, token)
-return {best, seat_leg[1], seat_leg[2]}
+local o = offer(best, agent, now, token)
+return {best, o[1], o[2], o[3], o[4], o[5], o[6]}
 """
 
 # ARGV: call, group, step, plus field/value pairs. A new call waits in its first group.
@@ -292,10 +307,16 @@ return 1
 
 @dataclass(frozen=True)
 class Offer:
+    """A call claimed for an agent: what it takes to ring the agent's seat for it."""
+
     call: str
     agent: str
     seat: str
     leg: str
+    app: str
+    channel: str
+    caller: str
+    group: str
 
 
 class AcdStore:
@@ -331,11 +352,14 @@ class AcdStore:
 
     async def claim_for_call(self, call: str, now_ms: int) -> Offer | None:
         found = await self._claim_for_call(args=[call, now_ms, secrets.token_hex(4)])
-        return Offer(call, _s(found[0]), _s(found[1]), _s(found[2])) if found else None
+        return Offer(call, *(_s(v) for v in found)) if found else None
 
     async def claim_for_agent(self, agent: str, now_ms: int) -> Offer | None:
         found = await self._claim_for_agent(args=[agent, now_ms, secrets.token_hex(4)])
-        return Offer(_s(found[0]), agent, _s(found[1]), _s(found[2])) if found else None
+        if not found:
+            return None
+        call, *rest = (_s(v) for v in found)
+        return Offer(call, agent, *rest)
 
     async def offer_failed(self, call: str, agent: str, now_ms: int, outcome: str, max_misses: int) -> tuple[str, str]:
         found = await self._offer_failed(args=[call, agent, now_ms, outcome, max_misses])
@@ -356,20 +380,20 @@ class AcdStore:
         return {_s(k): _s(v) for k, v in (await self.r.hgetall(f"acd:call:{call}")).items()}
 
     async def set_call_fields(self, call: str, **fields: str) -> None:
-        await self.r.hset(f"acd:call:{call}", mapping=fields)  # type: ignore[misc]
+        await self.r.hset(f"acd:call:{call}", mapping=dict(fields.items()))
 
     async def live_calls(self) -> list[str]:
-        return sorted(_s(c) for c in await self.r.smembers("acd:calls"))  # type: ignore[misc]
+        return sorted(_s(c) for c in await self.r.smembers("acd:calls"))
 
     async def waiting(self, group: str) -> list[str]:
         return [_s(c) for c in await self.r.zrange(f"acd:waiting:{group}", 0, -1)]
 
     async def position(self, call: str, group: str) -> int | None:
         rank = await self.r.zrank(f"acd:waiting:{group}", call)
-        return None if rank is None else int(rank) + 1
+        return None if rank is None else int(str(rank)) + 1
 
     async def members(self, group: str) -> int:
-        return int(await self.r.scard(f"acd:members:{group}"))  # type: ignore[misc]
+        return int(await self.r.scard(f"acd:members:{group}"))
 
     # -- agents ----------------------------------------------------------------------------------------------
 
@@ -391,7 +415,7 @@ class AcdStore:
         return {_s(k): _s(v) for k, v in (await self.r.hgetall(f"acd:agent:{agent}")).items()}
 
     async def agents(self) -> list[str]:
-        return sorted(_s(a) for a in await self.r.smembers("acd:agents"))  # type: ignore[misc]
+        return sorted(_s(a) for a in await self.r.smembers("acd:agents"))
 
     async def agent_on_seat(self, seat: str) -> str | None:
         value = await self.r.get(f"acd:seat:{seat}")

@@ -19,6 +19,7 @@ import redis
 from cti import policy
 from cti.desk import AgentDesk
 from cti.policy import AgentProfile
+from hotline import redis_server
 from hotline.softphone import CallResult, Seat
 from tests.conftest import Testbed, new_caller_number, wait_for
 
@@ -114,6 +115,10 @@ def test_the_dedicated_manager_gets_his_key_account(floor: Floor) -> None:
     assert number in manager.answered[0]
     assert colleague.offered == []
     assert call.result().established
+    # The conversation was recorded, from the caller's side while bridged with the agent.
+    connected = floor.events("queue.connect")[0]["call"]
+    recording = floor.testbed.hotline.asterisk.host_dir / "spool" / "monitor" / f"acd-{connected}.wav"
+    wait_for(lambda: recording.exists() and recording.stat().st_size > 8000)
 
 
 def test_after_the_timeout_the_call_escalates_to_the_next_target(floor: Floor) -> None:
@@ -244,6 +249,28 @@ def test_a_router_killed_with_callers_waiting_loses_none_of_them(floor: Floor) -
     wait_for(lambda: sum(len(s.answered) for s in seats) == 6, timeout=60)
     assert all(f.result().established for _, f in calls)
     assert len({e["call"] for e in floor.events("queue.connect")}) == 6
+
+
+def test_callers_survive_a_redis_that_lost_its_data(floor: Floor) -> None:
+    floor.agent("redis-agent", skills=("failover",), ready=False, talk_for=0.5)
+    calls = [floor.call("failover", hold=60) for _ in range(3)]
+    wait_for(lambda: _queued(floor, 3))
+    hotline = floor.testbed.hotline
+    assert hotline.redis_process is not None
+    hotline.redis_process.kill()
+    hotline.redis_process.wait()
+    (hotline.state_dir / "redis" / "dump.rdb").unlink(missing_ok=True)
+    hotline.redis_process = redis_server.start(
+        hotline.config.redis.port, hotline.state_dir / "redis", hotline.state_dir / "logs" / "redis.log"
+    )
+    # Redis is empty: the routers rebuild the queue from the callers Asterisk still holds in their apps.
+    wait_for(lambda: len(floor.desk.live_calls()) == 3, timeout=20)
+    # The agent's desktop logs in again (agents' sessions live in Redis) and takes all three.
+    seat = floor.seats["redis-agent"]
+    assert floor.desk.login(AgentProfile("redis-agent", ("failover",)), seat.name)[0]
+    floor.desk.ready("redis-agent")
+    wait_for(lambda: len(seat.answered) == 3, timeout=30)
+    assert all(f.result().established for _, f in calls)
 
 
 def _seconds(iso: str) -> float:

@@ -1,0 +1,53 @@
+"""The routing policy as pure data: priorities by tier, the steps each caller follows, an agent's groups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cti import policy
+from cti.store import call_score
+
+
+def test_key_accounts_start_with_their_manager_and_others_skip_those_steps() -> None:
+    p = policy.load()
+    key = p.steps_for("billing", "key_account")
+    assert [s.target for s in key] == ["manager", "team:key_accounts", "skill:billing", "all"]
+    assert [s.target for s in p.steps_for("billing", "standard")] == ["skill:billing", "all"]
+    assert key[0].group("1001") == "agent:1001"
+    assert key[0].group(None) is None  # no manager: the step names no one and is skipped
+
+
+def test_unknown_intents_follow_the_general_workflow() -> None:
+    p = policy.load()
+    assert p.steps_for("astrology", "standard") == p.steps_for("general", "standard")
+
+
+def test_priority_orders_before_arrival() -> None:
+    p = policy.load()
+    key, standard, attention = (p.priority_of(t) for t in ("key_account", "standard", "attention"))
+    assert key > standard > attention
+    # A key account who arrived later is still served before a standard caller who has waited.
+    assert call_score(key, 2_000_000_000_000) < call_score(standard, 1_000_000_000_000)
+    assert call_score(standard, 1_000) < call_score(standard, 2_000)
+    assert p.priority_of("unheard-of") == standard
+
+
+def test_an_agents_groups() -> None:
+    agent = policy.AgentProfile("1001", ("billing", "repair"), ("key_accounts",))
+    assert agent.groups() == ("agent:1001", "skill:billing", "skill:repair", "team:key_accounts", "all")
+
+
+def test_a_policy_without_a_general_workflow_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text('[[workflow.billing]]\ntarget = "all"\ntimeout = 0\n')
+    with pytest.raises(policy.PolicyError, match="general"):
+        policy.load(path)
+
+
+def test_an_unknown_target_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text('[[workflow.general]]\ntarget = "everybody"\ntimeout = 0\n')
+    with pytest.raises(policy.PolicyError, match=r"workflow\.general\[0\]: unknown target 'everybody'"):
+        policy.load(path)
