@@ -132,10 +132,15 @@ class Router:
             fields = await self.store.call(call)
             if fields.get("app") != app:
                 continue
-            if call in channels:
-                live.append(call)
-            else:
+            if call not in channels:
                 await self.acd.caller_left(call)
+                continue
+            live.append(call)
+            offered = int(fields.get("offered") or now_ms())
+            if fields.get("state") == "ringing" and fields.get("leg") not in channels and now_ms() - offered > 2000:
+                # An offer whose leg never came to be (or whose end we missed): the call must not wait forever.
+                log.warning("settling call %s: its offer to %s has no channel", call, fields.get("agent"))
+                await self.acd.leg_gone_unanswered(fields.get("leg", ""), 0)
         for channel in channels.values():
             caller = _waiting_caller(channel, app)
             if caller is not None and caller.channel not in live:

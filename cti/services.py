@@ -6,10 +6,13 @@ AcdStore's atomic scripts, so any router may run any of these for any call.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
 from dataclasses import dataclass
+
+import httpx
 
 from cti.ari import Ari, AriError
 from cti.notifier import Notifier, event
@@ -21,6 +24,7 @@ log = logging.getLogger(__name__)
 # Hang-up causes of an agent's leg that mean the agent (or the seat) refused rather than did not answer.
 _REFUSED_CAUSES = {17, 21}  # user busy, call rejected
 _NO_ANSWER_CAUSES = {18, 19}  # no user responding, no answer
+# Any other cause means the seat could not be reached (unregistered: 20 subscriber absent; 3 no route; 27...).
 SURVEY_CONTEXT = "acd-after-call"
 
 
@@ -169,10 +173,17 @@ class Acd:
                 originator=offer.channel,
             )
         except AriError as exc:
-            # The seat cannot be dialled at all (unregistered, unknown): leave the agent out for a while and
-            # offer the call to someone else.
+            # The seat cannot be dialled at all (unregistered, unknown): pause the agent and offer the call to
+            # someone else.
             log.warning("seat %s of agent %s cannot be dialled: %s", offer.seat, offer.agent, exc)
-            await self._offer_failed(offer.call, offer.agent, "failed", cause=0)
+            await self._offer_failed(offer.call, offer.agent, "unreachable", cause=0)
+            return False
+        except httpx.HTTPError as exc:
+            # Asterisk did not answer in time: it may still ring the seat, so the leg is cancelled, and the call
+            # goes back to its line (the agent, through no fault of theirs, sits out the hold-back).
+            log.warning("originating to seat %s failed: %r", offer.seat, exc)
+            await self._hangup(offer.leg)
+            await self._offer_failed(offer.call, offer.agent, "rejected", cause=0)
             return False
         await self.notifier.publish(event("queue.offer", offer.call, offer.group, offer.agent, seat=offer.seat))
         return True
@@ -190,7 +201,7 @@ class Acd:
         elif cause in _REFUSED_CAUSES:
             outcome = "rejected"
         else:
-            outcome = "failed"
+            outcome = "unreachable"
         await self._offer_failed(call, fields["agent"], outcome, cause)
 
     async def _offer_failed(self, call: str, agent: str, outcome: str, cause: int) -> None:
@@ -202,7 +213,8 @@ class Acd:
         if agent_state == "held":
             await self.store.add_timer("holdback", agent, "held", now_ms() + self.policy.timing.holdback * 1000)
         elif agent_state == "paused":
-            await self.notifier.publish(event("agent.pause", None, None, agent, reason="missed calls"))
+            reason = "missed calls" if outcome == "noanswer" else "seat unreachable"
+            await self.notifier.publish(event("agent.pause", None, None, agent, reason=reason))
         if requeued == "requeued" and not await self.offer_call(call):
             await self._hold(call)
 
@@ -262,6 +274,18 @@ class Acd:
     # -- agents ----------------------------------------------------------------------------------------------
 
     async def login(self, profile: AgentProfile, seat: str) -> tuple[bool, str]:
+        """Log an agent in on a seat whose softphone is registered; the agent starts paused."""
+        state = await self.ari.endpoint_state("PJSIP", seat)
+        if state is None:
+            return False, f"no seat {seat}"
+        # A softphone that registered a moment ago may not show as online yet.
+        for _ in range(20):
+            if state == "online":
+                break
+            await asyncio.sleep(0.1)
+            state = await self.ari.endpoint_state("PJSIP", seat)
+        else:
+            return False, f"seat {seat} is not registered"
         ok, detail = await self.store.login(profile.agent_id, seat, profile.groups(), now_ms())
         if ok:
             await self.notifier.publish(event("agent.login", None, None, profile.agent_id, seat=seat))

@@ -77,7 +77,7 @@ local function offer(call, agent, now, token)
   local leg = 'acdleg-' .. token .. '-' .. call
   local group = redis.call('HGET', 'acd:call:' .. call, 'group')
   redis.call('ZREM', 'acd:waiting:' .. group, call)
-  redis.call('HSET', 'acd:call:' .. call, 'state', 'ringing', 'agent', agent, 'leg', leg)
+  redis.call('HSET', 'acd:call:' .. call, 'state', 'ringing', 'agent', agent, 'leg', leg, 'offered', now)
   unset_ready(agent)
   set_state(agent, 'ringing', now)
   redis.call('HSET', 'acd:agent:' .. agent, 'call', call)
@@ -142,9 +142,10 @@ end
 return 1
 """
 
-# ARGV: call, agent, now, outcome (noanswer|rejected|failed), max_misses, holdback_until.
+# ARGV: call, agent, now, outcome (noanswer|rejected|unreachable), max_misses.
 # The agent did not take the call: the call goes back to the head of its line; the agent is charged a miss
-# (paused after too many in a row) or, having refused, is left out until holdback_until.
+# (paused after too many in a row), paused if the seat cannot be reached at all, or, having refused (or the seat
+# being busy), held back for a while.
 _OFFER_FAILED = """
 local call, agent, now, outcome = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local max_misses = tonumber(ARGV[5])
@@ -171,6 +172,11 @@ if outcome == 'noanswer' then
   redis.call('HSET', akey, 'idle_since', now)
   set_ready(agent, now)
   return {result, 'ready'}
+end
+if outcome == 'unreachable' then
+  set_state(agent, 'paused', now)
+  redis.call('HSET', akey, 'pause_reason', 'seat unreachable')
+  return {result, 'paused'}
 end
 set_state(agent, 'held', now)
 return {result, 'held'}

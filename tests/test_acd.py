@@ -92,8 +92,10 @@ def _queued(floor: Floor, count: int) -> bool:
 
 def test_a_key_account_waiting_beside_standard_callers_reaches_an_agent_first(floor: Floor) -> None:
     seat = floor.agent("prio-1", skills=("prio",), ready=False, talk_for=0.5)
-    standard = [floor.call("prio") for _ in range(2)]
-    wait_for(lambda: _queued(floor, 2))
+    standard = []
+    for queued in (1, 2):
+        standard.append(floor.call("prio"))
+        wait_for(lambda queued=queued: _queued(floor, queued))
     key_number, key_call = floor.call("prio", tier="key_account")
     wait_for(lambda: _queued(floor, 3))
     floor.desk.ready("prio-1")
@@ -211,6 +213,24 @@ def test_a_rejecting_agent_is_held_back_and_the_call_goes_on(floor: Floor) -> No
     assert number in refuser.rejected[0] and number in taker.answered[0]
     assert floor.desk.agent("reject-no")["state"] == "held"
     wait_for(lambda: floor.desk.agent("reject-no")["state"] == "ready", timeout=6)
+
+
+def test_an_unregistered_seat_is_noticed(floor: Floor) -> None:
+    free_seat = floor.testbed.config.seats.names()[-1]
+    assert floor.desk.login(AgentProfile("ghost", ("reject",)), free_seat) == (
+        False,
+        f"seat {free_seat} is not registered",
+    )
+    gone = floor.agent("reject-gone", skills=("reject",))
+    time.sleep(0.2)
+    present = floor.agent("reject-present", skills=("reject",))
+    # The first agent's softphone goes away after login: the router finds out when it offers a call.
+    floor.testbed.sip.run(floor.testbed.sip.unregister(gone))
+    number, _ = floor.call("reject", hold=4)
+    wait_for(lambda: present.answered, timeout=10)
+    assert number in present.answered[0]
+    agent = floor.desk.agent("reject-gone")
+    assert (agent["state"], agent["pause_reason"]) == ("paused", "seat unreachable")
 
 
 def test_two_routers_thirty_callers_no_double_offer_no_lost_call(floor: Floor) -> None:
