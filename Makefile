@@ -9,8 +9,9 @@ setup:
 run: setup
 	$(PY) app.py run
 
+# The crm tests run on SQLite and on PostgreSQL: scripts/test-postgres starts the local cluster and prints its URL.
 test: setup
-	$(PY) -m pytest
+	url=$$(scripts/test-postgres) && HOTLINE_TEST_POSTGRES_URL="$$url" $(PY) -m pytest
 
 lint: setup
 	.venv/bin/ruff check .

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from hotline import config as hotline_config
 
+SANDBOX_DEMO_CUSTOMERS = 2000
+
 
 def free_tcp_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -39,6 +41,8 @@ def sandbox_config(state_dir: Path, trunk_port: int, database_url: str = "", **o
         "HOTLINE_AMI_PORT": str(free_tcp_port()),
         "HOTLINE_REDIS_PORT": str(free_tcp_port()),
         "HOTLINE_DATABASE_URL": database_url,
+        # A small demo utility: seeded in about a second, still with every scenario a test may call in as.
+        "HOTLINE_DEMO_CUSTOMERS": str(SANDBOX_DEMO_CUSTOMERS),
         **overrides,
     }
     return hotline_config.load(env=env)
@@ -57,6 +61,7 @@ def environment(cfg: hotline_config.Config) -> dict[str, str]:
         "HOTLINE_AMI_PORT": str(cfg.ami.port),
         "HOTLINE_REDIS_PORT": str(cfg.redis.port),
         "HOTLINE_DATABASE_URL": cfg.database.url,
+        "HOTLINE_DEMO_CUSTOMERS": str(cfg.demo.customers),
         "HOTLINE_ACD_ROUTERS": str(cfg.acd.routers),
         "HOTLINE_ACD_POLICY": str(cfg.acd.policy),
         "HOTLINE_SEATS_COUNT": str(cfg.seats.count),

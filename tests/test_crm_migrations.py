@@ -1,0 +1,93 @@
+"""The migrations build the whole schema from empty on SQLite and on PostgreSQL, exactly as the models declare
+it, and can be run again, or undone and redone."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config as AlembicConfig
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from crm import db
+from crm.contacts import ContactLog
+from crm.models import Base
+
+TABLES = {
+    "contacts",
+    "queue_log",
+    "county_companies",
+    "sites",
+    "skills",
+    "agents",
+    "agent_skills",
+    "substations",
+    "feeders",
+    "transformer_areas",
+    "meter_boxes",
+    "meters",
+    "supply_points",
+    "customers",
+    "customer_phones",
+    "accounts",
+    "bills",
+    "payments",
+    "outages",
+    "outage_areas",
+    "satisfaction_results",
+    "work_orders",
+    "tier_changes",
+}
+
+
+def _differences(url: str) -> list[object]:
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            return list(compare_metadata(context, Base.metadata))
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_from_empty_builds_what_the_models_declare(empty_database: str) -> None:
+    db.upgrade(empty_database)
+    engine = db.make_engine(empty_database)
+    try:
+        assert set(inspect(engine).get_table_names()) == TABLES | {"alembic_version"}
+    finally:
+        engine.dispose()
+    assert _differences(empty_database) == []
+
+
+def test_upgrade_twice_changes_nothing_and_keeps_the_contact_log_working(empty_database: str) -> None:
+    db.upgrade(empty_database)
+    db.upgrade(empty_database)
+    engine = db.make_engine(empty_database)
+    try:
+        log = ContactLog(db.session_factory(engine))
+        draft = log.open("1700000000.1", "13800000001", "95598", "PJSIP/trunk-1", "zh")
+        draft.step("greeting", key="1")
+        log.close(draft, "completed")
+        contact = log.by_uniqueid("1700000000.1")
+        assert contact is not None and contact.outcome == "completed" and contact.account_id is None
+        assert contact.started_at.tzinfo is not None
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_to_the_first_revision_and_back(empty_database: str) -> None:
+    db.upgrade(empty_database)
+    engine = db.make_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            cfg = AlembicConfig()
+            cfg.set_main_option("script_location", str(db.MIGRATIONS))
+            cfg.attributes["connection"] = connection
+            command.downgrade(cfg, "0001")
+        assert set(inspect(engine).get_table_names()) == {"contacts", "alembic_version"}
+        assert "account_id" not in {c["name"] for c in inspect(engine).get_columns("contacts")}
+    finally:
+        engine.dispose()
+    db.upgrade(empty_database)
+    assert _differences(empty_database) == []
