@@ -28,6 +28,8 @@ def cmd_run(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     except StackError as exc:
         logging.error("%s", exc)
         return 1
+    if hotline.demo is not None:
+        print("\n".join(hotline.demo.lines()), flush=True)
     print(
         f"95598 hotline running: call sip:95598@{cfg.sip.host}:{cfg.sip.port} "
         f"or `python app.py call 95598 --dtmf 1`; Ctrl-C stops it.",
@@ -55,7 +57,7 @@ def cmd_agi(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
 
     db.upgrade(cfg.database_url)
     contacts = ContactLog(db.session_factory(db.make_engine(cfg.database_url)))
-    server = FastAgiServer(cfg.agi.host, cfg.agi.port, Ivr(contacts, cfg.ivr.language).routes())
+    server = FastAgiServer(cfg.agi.host, cfg.agi.port, Ivr.for_hotline(cfg, contacts).routes())
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -75,7 +77,9 @@ def cmd_acd(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
 
     async def serve() -> None:
         ari = Ari(cfg.ari.host, cfg.ari.port, cfg.ari.user, cfg.secrets.ari_password)
-        router = Router(ari, cfg.redis.effective_url(), policy.load(cfg.acd.policy), args.home, cfg.acd.routers)
+        router = Router(
+            ari, cfg.redis.effective_url(), policy.load(cfg.acd.policy), args.home, cfg.acd.routers, cfg.database_url
+        )
         task = asyncio.current_task()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -170,6 +174,47 @@ def cmd_prompts(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_seed(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
+    """Seed the demo utility (city grid, customers, bills, agents, outages) into an empty database."""
+    from crm import db, demo
+    from crm.tiers import TierThresholds
+
+    customers = args.customers if args.customers is not None else (cfg.demo.customers or demo.DEFAULT_CUSTOMERS)
+    if customers <= 0:
+        logging.error("--customers must be a positive number")
+        return 2
+    db.upgrade(cfg.database_url)
+    engine = db.make_engine(cfg.database_url)
+    try:
+        summary = demo.seed_if_empty(
+            engine,
+            customers,
+            thresholds=TierThresholds(**asdict(cfg.tiers)),
+            seats=cfg.seats.names(),
+            progress=sys.stderr.isatty(),
+        )
+    finally:
+        engine.dispose()
+    print("\n".join(summary.lines()))
+    return 0
+
+
+def cmd_crm_retier(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
+    """Recompute every customer's tier from the last months' behaviour and record what changed."""
+    from crm import db
+    from crm.retier import retier
+    from crm.tiers import TierThresholds
+
+    db.upgrade(cfg.database_url)
+    engine = db.make_engine(cfg.database_url)
+    try:
+        report = retier(db.session_factory(engine), TierThresholds(**asdict(cfg.tiers)), progress=sys.stderr.isatty())
+    finally:
+        engine.dispose()
+    print("\n".join(report.lines()))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="app.py", description="95598 power-supply service hotline")
     p.add_argument("--config", help="a TOML file over hotline.toml (or set HOTLINE_CONFIG)")
@@ -200,6 +245,11 @@ def parser() -> argparse.ArgumentParser:
     call.add_argument("--trunk", action="store_true", help="call in as the carrier trunk, from its address and port")
     call.set_defaults(func=cmd_call)
     sub.add_parser("prompts", help=cmd_prompts.__doc__).set_defaults(func=cmd_prompts)
+    seed = sub.add_parser("seed", help=cmd_seed.__doc__)
+    seed.add_argument("--customers", type=int, help="how many customers (default: [demo] customers, or 100000)")
+    seed.set_defaults(func=cmd_seed)
+    crm = sub.add_parser("crm", help="the customer data").add_subparsers(dest="crm_command", required=True)
+    crm.add_parser("retier", help=cmd_crm_retier.__doc__).set_defaults(func=cmd_crm_retier)
     return p
 
 

@@ -136,6 +136,7 @@ class Bench:
         """`count` callers at once for 2 agents: drain time, and each freed agent's wait for its next call."""
         seats = self.seats(talk=talk)
         self.agents_on(system, seats)
+        since = f"{int(time.time() * 1000)}-0"
         try:
             futures = [self.dial(system, hold=300) for _ in range(count)]
             results = [f.result() for f in futures]  # type: ignore[attr-defined]
@@ -147,7 +148,7 @@ class Bench:
                 for hung_up, next_offer in zip(seat.hung_up_at, seat.offered_at[1:], strict=False):
                     gaps.append(next_offer - hung_up)
             answered = sum(len(s.answered) for s in seats)
-            internal = self.router_internal_gaps() if system == "router" else []
+            internal = self.router_internal_gaps(since) if system == "router" else []
         finally:
             self.agents_off(system, seats)
             for seat in seats:
@@ -165,9 +166,9 @@ class Bench:
             "router_complete_to_offer": summary(internal),
         }
 
-    def router_internal_gaps(self) -> list[float]:
+    def router_internal_gaps(self, since: str) -> list[float]:
         client = redis.Redis.from_url(self.cfg.redis.effective_url())
-        events = [json.loads(fields[b"event"]) for _, fields in client.xrange("acd:events")]
+        events = [json.loads(fields[b"event"]) for _, fields in client.xrange("acd:events", min=since)]
         client.close()
         completed: dict[str, float] = {}
         gaps = []

@@ -9,7 +9,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from cti.ari import Ari
-from cti.notifier import Notifier
+from cti.notifier import Notifier, queue_log_sink
 from cti.policy import AgentProfile, Policy
 from cti.services import Acd
 from cti.store import AcdStore, connect_redis
@@ -28,7 +28,7 @@ class AgentDesk:
     async def _build(self, config: Config, policy: Policy) -> Acd:
         ari = Ari(config.ari.host, config.ari.port, config.ari.user, config.secrets.ari_password)
         client = connect_redis(config.redis.effective_url())
-        return Acd(AcdStore(client), ari, Notifier(client), policy)
+        return Acd(AcdStore(client), ari, Notifier(client, queue_log_sink(config.database_url)), policy)
 
     def _run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)

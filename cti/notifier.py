@@ -26,6 +26,9 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from crm import db
+from crm.queue_log import QueueLog
+
 log = logging.getLogger(__name__)
 
 STREAM = "acd:events"
@@ -39,7 +42,7 @@ QUEUE_LOG_NAMES = {
     "queue.noanswer": "RINGNOANSWER",
     "queue.reject": "RINGCANCELED",
     "queue.abandon": "ABANDON",
-    "queue.complete": "COMPLETECALLER",
+    "queue.complete": "COMPLETECALLER",  # COMPLETEAGENT when the agent hung up: see queue_log_name
     "queue.transfer": "TRANSFER",
     "queue.escalate": "ESCALATE",
     "agent.login": "ADDMEMBER",
@@ -62,8 +65,21 @@ def event(kind: str, call: str | None = None, queue: str | None = None, agent: s
     }
 
 
+def queue_log_name(evt: dict[str, Any]) -> str:
+    """Asterisk's queue_log name for an event."""
+    if evt["type"] == "queue.complete" and (evt.get("data") or {}).get("ended_by") == "agent":
+        return "COMPLETEAGENT"
+    kind = str(evt["type"])
+    return QUEUE_LOG_NAMES.get(kind, kind)
+
+
 # Where queue-log rows go: a callable that takes a batch of events (the database writer, run off the event loop).
 QueueLogSink = Callable[[list[dict[str, Any]]], None]
+
+
+def queue_log_sink(database_url: str) -> QueueLogSink:
+    """The database's queue_log table as the notifier's sink."""
+    return QueueLog(db.session_factory(db.make_engine(database_url)), queue_log_name).append
 
 
 class Notifier:

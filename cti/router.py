@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from cti.ari import Ari, AriError, wait_until_up
-from cti.notifier import Notifier, event
+from cti.notifier import Notifier, event, queue_log_sink
 from cti.policy import Policy
 from cti.services import Acd, Caller, now_ms
 from cti.stasis import StasisEvents
@@ -38,11 +38,11 @@ def app_name(index: int) -> str:
 
 
 class Router:
-    def __init__(self, ari: Ari, redis_url: str, policy: Policy, home: int, apps: int) -> None:
+    def __init__(self, ari: Ari, redis_url: str, policy: Policy, home: int, apps: int, database_url: str) -> None:
         self.ari = ari
         self.redis = connect_redis(redis_url)
         self.store = AcdStore(self.redis)
-        self.notifier = Notifier(self.redis)
+        self.notifier = Notifier(self.redis, queue_log_sink(database_url))
         self.acd = Acd(self.store, ari, self.notifier, policy)
         self.events = StasisEvents(self.acd)
         self.home = app_name(home)

@@ -13,12 +13,14 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from crm import db
+from crm import db, demo
 from crm.contacts import ContactLog
+from crm.tiers import TierThresholds
 from hotline import redis_server
 from hotline.asterisk import Asterisk
 from hotline.config import REPO_DIR, Config
@@ -66,6 +68,8 @@ class Hotline:
         self._lock: TextIO | None = None
         self.engine = db.make_engine(config.database_url)
         self.contacts = ContactLog(db.session_factory(self.engine))
+        # What the demo seed made on this start, if it made anything (`app.py run` prints it).
+        self.demo: demo.DemoSummary | None = None
 
     @property
     def run_file(self) -> Path:
@@ -102,12 +106,27 @@ class Hotline:
                 "HOTLINE_<SECTION>_PORT)"
             )
 
+    def _seed_demo(self) -> None:
+        """On an empty database, seed the demo utility so that a new user can call in at once."""
+        if self.config.demo.customers <= 0:
+            return
+        summary = demo.seed_if_empty(
+            self.engine,
+            self.config.demo.customers,
+            thresholds=TierThresholds(**asdict(self.config.tiers)),
+            seats=self.config.seats.names(),
+            progress=sys.stderr.isatty(),
+        )
+        if summary.created:
+            self.demo = summary
+
     def start(self) -> None:
         started = time.monotonic()
         self._take_lock()
         try:
             self._check_ports()
             db.upgrade(self.config.database_url)
+            self._seed_demo()
             prompt_dir = self.state_dir / "prompts" / "current"
             counts = prompts.build(
                 self.state_dir / "prompts" / "synthesized", self.config.paths.recorded_prompts, prompt_dir
@@ -120,7 +139,7 @@ class Hotline:
             else:
                 redis_server.wait_ready(self.config.redis.url)
             self.agi = FastAgiServer(
-                self.config.agi.host, self.config.agi.port, Ivr(self.contacts, self.config.ivr.language).routes()
+                self.config.agi.host, self.config.agi.port, Ivr.for_hotline(self.config, self.contacts).routes()
             )
             self.agi.start()
             self.asterisk.ensure_root()

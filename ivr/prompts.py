@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import shutil
 import subprocess
 import tomllib
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
 CATALOGUE = Path(__file__).with_name("prompts.toml")
-# espeak-ng voices for each catalogue language.
-VOICES = {"zh": "cmn", "en": "en-us"}
+# espeak-ng voice and speed (words a minute; a Mandarin "word" is one character) for each catalogue language.
+VOICES = {"zh": ("cmn", 230), "en": ("en-us", 175)}
 # Part of each synthesized file's cache key: bump it when the synthesis itself changes.
-SYNTHESIS_VERSION = 2
+SYNTHESIS_VERSION = 3
 
 
 class PromptError(Exception):
@@ -39,19 +43,34 @@ class Prompt:
 
 
 def catalogue(path: Path = CATALOGUE) -> list[Prompt]:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return [Prompt(name, lang, text) for name, texts in data.items() for lang, text in texts.items()]
+    """Every prompt in every language it has; nested tables are groups, their names joined with `/`."""
+    return list(_flatten(tomllib.loads(path.read_text(encoding="utf-8")), ""))
+
+
+def _flatten(table: Mapping[str, Any], prefix: str) -> list[Prompt]:
+    found = []
+    for key, value in table.items():
+        if isinstance(value, str):
+            found.append(Prompt(prefix.rstrip("/"), key, value))
+        else:
+            found += _flatten(value, f"{prefix}{key}/")
+    return found
+
+
+def names(language: str, path: Path = CATALOGUE) -> set[str]:
+    """The prompt names the catalogue has in `language`."""
+    return {p.name for p in catalogue(path) if p.language == language}
 
 
 def synthesize(prompt: Prompt, target: Path) -> None:
     """Speak the prompt with espeak-ng and convert it with sox to 8 kHz, 16-bit, mono WAV."""
-    voice = VOICES.get(prompt.language)
-    if voice is None:
+    if prompt.language not in VOICES:
         raise PromptError(f"no voice for language {prompt.language!r} (prompt {prompt.name})")
+    voice, speed = VOICES[prompt.language]
     raw = target.with_suffix(".raw.wav")
     try:
         subprocess.run(
-            ["espeak-ng", "-v", voice, "-s", "170", "-w", str(raw), prompt.text], check=True, capture_output=True
+            ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), prompt.text], check=True, capture_output=True
         )
         subprocess.run(
             # 8 kHz 16-bit mono is what Asterisk plays without transcoding; the silence at both ends is trimmed so
@@ -94,6 +113,7 @@ def build(cache_dir: Path, recorded_dir: Path, out_dir: Path) -> dict[str, int]:
     """Make out_dir/<lang>/<name>.wav for every catalogue prompt: the recording if there is one, else the
     synthesized file (made now if the cache lacks it). Returns how many of each kind were used."""
     counts = {"recorded": 0, "synthesized": 0, "cached": 0}
+    missing: list[tuple[Prompt, Path, Path]] = []
     for prompt in catalogue():
         target = out_dir / prompt.language / f"{prompt.name}.wav"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -105,10 +125,16 @@ def build(cache_dir: Path, recorded_dir: Path, out_dir: Path) -> dict[str, int]:
         cached = cache_dir / prompt.language / f"{prompt.name}.{prompt.digest}.wav"
         if cached.exists():
             counts["cached"] += 1
+            shutil.copyfile(cached, target)
         else:
             cached.parent.mkdir(parents=True, exist_ok=True)
-            log.info("synthesizing prompt %s/%s", prompt.language, prompt.name)
-            synthesize(prompt, cached)
-            counts["synthesized"] += 1
-        shutil.copyfile(cached, target)
+            missing.append((prompt, cached, target))
+    if missing:
+        log.info("synthesizing %d prompts", len(missing))
+        # espeak-ng and sox are separate processes: a few at a time use every core on a first start.
+        with ThreadPoolExecutor(max_workers=min(8, 2 * (os.cpu_count() or 1))) as pool:
+            list(pool.map(lambda job: synthesize(job[0], job[1]), missing))
+        for _prompt, cached, target in missing:
+            shutil.copyfile(cached, target)
+        counts["synthesized"] = len(missing)
     return counts

@@ -1,66 +1,235 @@
-"""The FastAGI routes of the self-service IVR, and where each call's contact row is opened and closed."""
+"""The FastAGI routes of the self-service IVR — `main` (95598), `key` (the key-account line) and `survey` (after an
+agent) — and where each call's contact row is opened and closed.
+
+The dialplan reads HOTLINE_NEXT afterwards: `done` ends the call; anything else (including nothing, if a route
+failed) sends the caller to a person.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from crm.contacts import ContactDraft, ContactLog
-from ivr.fastagi import DIGITS, AgiChannel, Hangup, Route
+from hotline.config import Config
+from ivr.billing import BillEnquiry
+from ivr.call import IvrCall, ToPerson
+from ivr.customers import CrmCustomers, CustomerData, CustomerUnavailable
+from ivr.fastagi import AgiChannel, Hangup, Route
+from ivr.guesses import GuessLimiter
+from ivr.identify import Identification
+from ivr.menu import Menu
+from ivr.outages import OutageCheck
+from ivr.repair import RepairTriage
 
 log = logging.getLogger(__name__)
 
-# How long the IVR waits for a key after a prompt, and how many silent or wrong tries send the caller to a person.
-KEY_TIMEOUT_MS = 5000
-MAX_TRIES = 3
+LANGUAGES = {"1": "zh", "2": "en"}
+MAIN_MENU = Menu(
+    "main_menu",
+    ("menu/main",),
+    {"1": "billing", "2": "outage", "3": "repair", "4": "business", "5": "complaint"},
+)
+# New connection (业扩报装) and other business; complaint and suggestion: the intent the ACD routes by.
+BUSINESS_MENU = Menu("business_menu", ("menu/business",), {"1": "business", "2": "consultation"})
+COMPLAINT_MENU = Menu("complaint_menu", ("menu/complaint",), {"1": "complaint", "2": "suggestion"})
+# The key-account line puts the caller through to a person unless they ask for self-service.
+KEY_WELCOME = Menu(
+    "key_welcome", ("key/welcome",), {"1": "self_service"}, timeout_ms=2000, on_silence="person", on_invalid="person"
+)
+SURVEY = Menu(
+    "survey",
+    ("survey/ask",),
+    {str(score): str(score) for score in range(1, 6)},
+    tries=2,
+    on_failure="none",
+    person_key=False,
+)
+
+
+def language_menu(default: str) -> Menu:
+    """普通话请按1, For English press 2; silence or another key keeps the default language."""
+    return Menu(
+        "language",
+        (f"{default}:welcome", "zh:language/mandarin", "en:language/english"),
+        LANGUAGES,
+        timeout_ms=2000,
+        on_silence=default,
+        on_invalid=default,
+    )
 
 
 class Ivr:
-    """The routes, with the services they use. The dialplan reads HOTLINE_NEXT afterwards: `done` ends the
-    call; anything else (including nothing, if a route failed) sends the caller to a person."""
+    """The routes, with the services they use."""
 
-    def __init__(self, contacts: ContactLog, language: str) -> None:
+    def __init__(
+        self,
+        contacts: ContactLog,
+        language: str,
+        data: CustomerData,
+        guesses: GuessLimiter,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.contacts = contacts
         self.language = language
+        self.data = data
+        self.identification = Identification(data, guesses)
+        self.repair = RepairTriage(data, self.identification, clock)
+        self.outages = OutageCheck(data, self.identification, clock, self.repair)
+        self.flows: dict[str, Callable[[IvrCall], str]] = {
+            "billing": BillEnquiry(data, self.identification, clock),
+            "outage": self.outages,
+            "repair": self.repair,
+            "business": self._to_person_for(BUSINESS_MENU),
+            "complaint": self._to_person_for(COMPLAINT_MENU),
+        }
+        self.language_menu = language_menu(language)
+
+    @classmethod
+    def for_hotline(cls, config: Config, contacts: ContactLog) -> Ivr:
+        """The IVR as `app.py run` serves it: the crm database behind the contacts, Redis for failed guesses."""
+        return cls(
+            contacts,
+            config.ivr.language,
+            CrmCustomers(contacts.sessions),
+            GuessLimiter(config.redis.effective_url()),
+        )
 
     def routes(self) -> dict[str, Route]:
-        return {"main": self.main}
+        return {"main": self.main, "key": self.key_line, "survey": self.survey}
 
-    def prompt(self, name: str) -> str:
-        return f"hotline/{self.language}/{name}"
+    # -- the routes ----------------------------------------------------------------------------------------------
 
     def main(self, channel: AgiChannel) -> None:
-        log.info("call from %s to %s", channel.caller_number or "unknown", channel.dialled_number)
+        """95598: the language, the fault announcement for the caller's area if any, then the main menu."""
+        self._run(channel, "main", self._main)
+
+    def key_line(self, channel: AgiChannel) -> None:
+        """The key-account line (大客户专线): identified by caller number first, then to a person with the
+        key-account priority, unless the caller picks self-service."""
+        self._run(channel, "key", self._key_line)
+
+    def survey(self, channel: AgiChannel) -> None:
+        """The satisfaction survey the ACD sends a caller to after the agent hangs up: 1 to 5, stored with the
+        contact of the call (found by HOTLINE_CONTACT, else by the channel's uniqueid)."""
+        contact_id = _int(channel.get_variable("HOTLINE_CONTACT")) or self.data.contact_id(channel.uniqueid)
+        if contact_id is not None:
+            language = channel.env.get("agi_language") or self.language
+            channel.answer()
+            self._survey(IvrCall(channel, ContactDraft(contact_id), language, "survey"), contact_id)
+            return
+        # Reached without an IVR call before it (a test extension): the survey gets a contact of its own.
+        self._run(channel, "survey", lambda call: self._survey(call, call.draft.contact_id))
+
+    # -- the flows -----------------------------------------------------------------------------------------------
+
+    def _main(self, call: IvrCall) -> None:
+        self._known_by_number(call)
+        self._choose_language(call)
+        key = self.outages.fault_in_area(call)
+        self._main_menu(call, first_key=key)
+
+    def _choose_language(self, call: IvrCall) -> None:
+        language = call.ask(self.language_menu)
+        if language != call.language:
+            call.language = language
+            self.data.note_contact(call.draft.contact_id, language=language)
+        if language != call.channel.env.get("agi_language"):
+            # The human path's prompts and the survey follow the channel's language.
+            call.channel.set_variable("CHANNEL(language)", language)
+
+    def _main_menu(self, call: IvrCall, first_key: str | None = None) -> None:
+        while True:
+            choice = call.ask(MAIN_MENU, first_key=first_key)
+            first_key = None
+            if self.flows[choice](call) == "goodbye":
+                call.goodbye()
+                return
+
+    def _to_person_for(self, menu: Menu) -> Callable[[IvrCall], str]:
+        """Business and complaints reach a person, with the intent the caller picked."""
+
+        def flow(call: IvrCall) -> str:
+            call.intent = call.ask(menu)
+            raise ToPerson(f"asked for {call.intent}")
+
+        return flow
+
+    def _known_by_number(self, call: IvrCall, prefer_tier: str = "") -> None:
+        """Look the caller number up before the first prompt: one account (or one of `prefer_tier`) identifies
+        the caller at once; several are offered when an account is needed."""
+        accounts = self.identification.caller_accounts(call)
+        call.caller_accounts = accounts
+        preferred = [a for a in accounts if prefer_tier and a.tier == prefer_tier]
+        if preferred or len(accounts) == 1:
+            call.identity = (preferred or accounts)[0]
+            call.draft.step("identified", how="caller number", account_id=call.identity.account_id, verified=True)
+            self.data.note_contact(call.draft.contact_id, account_id=call.identity.account_id)
+
+    def _key_line(self, call: IvrCall) -> None:
+        self._known_by_number(call, prefer_tier="key_account")
+        if call.ask(KEY_WELCOME) == "self_service":
+            self._main_menu(call)
+            return
+        # A key account calling from an unregistered phone still gets its priority once it types its number.
+        self.identification.identify(call)
+        raise ToPerson("key-account line")
+
+    def _survey(self, call: IvrCall, contact_id: int) -> None:
+        score = call.ask(SURVEY)
+        if score == "none":
+            call.goodbye()
+            return
+        self.data.record_satisfaction(contact_id, int(score))
+        log.info("satisfaction %s for contact %d", score, contact_id)
+        call.say("survey_result", ["survey/thanks"], barge_in=False, score=int(score))
+        call.channel.set_variable("HOTLINE_NEXT", "done")
+
+    # -- the contact row -----------------------------------------------------------------------------------------
+
+    def _run(self, channel: AgiChannel, line: str, flow: Callable[[IvrCall], None]) -> None:
+        """Open the call's contact, run the flow, and close the contact with how the call left the IVR."""
+        log.info("call from %s to %s (%s line)", channel.caller_number or "unknown", channel.dialled_number, line)
         draft = self.contacts.open(
             channel.uniqueid, channel.caller_number, channel.dialled_number, channel.channel, self.language
         )
+        call = IvrCall(channel, draft, self.language, line)
         try:
-            outcome = self._greet(channel, draft)
+            try:
+                channel.answer()
+                flow(call)
+                outcome = "completed"
+            except ToPerson as person:
+                call.to_person(person.reason)
+                outcome = "human"
+            except CustomerUnavailable as exc:
+                # The customer database is not answering: nothing self-service can do, a person can.
+                log.error("customer data unavailable: %s", exc)
+                call.say("unavailable", ["sorry"], barge_in=False)
+                call.to_person("customer data unavailable")
+                outcome = "human"
         except Hangup:
-            self.contacts.close(draft, "abandoned")
+            draft.step("hangup", at=call.at)
+            self.contacts.close(draft, "completed" if call.informed else "abandoned")
             raise
         except Exception:
+            self._apologize(call)
             self.contacts.close(draft, "error")
             raise
         self.contacts.close(draft, outcome)
 
-    def _greet(self, channel: AgiChannel, draft: ContactDraft) -> str:
-        """Greet, read one key: 0 asks for a person, any other key is recorded and thanked."""
-        channel.answer()
-        for attempt in range(1, MAX_TRIES + 1):
-            key = channel.stream_file(self.prompt("greeting"), DIGITS) or channel.wait_for_digit(KEY_TIMEOUT_MS)
-            draft.step("greeting", key=key or "", attempt=attempt)
-            if key:
-                break
-        else:
-            return self._to_person(channel, draft, "no key pressed")
-        if key == "0":
-            return self._to_person(channel, draft, "asked for a person")
-        channel.stream_file(self.prompt("thanks"))
-        channel.set_variable("HOTLINE_NEXT", "done")
-        return "completed"
+    def _apologize(self, call: IvrCall) -> None:
+        """After a fault of ours the dialplan fails the call open; the caller hears why, and the ACD gets what was
+        learned so far. Best effort: the fault may be the channel itself."""
+        with contextlib.suppress(Exception):
+            call.set_handoff_variables()
+            call.say("apology", ["sorry"], barge_in=False)
 
-    def _to_person(self, channel: AgiChannel, draft: ContactDraft, why: str) -> str:
-        log.info("to a person: %s", why)
-        draft.step("to_person", reason=why)
-        channel.set_variable("HOTLINE_NEXT", "human")
-        return "human"
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None

@@ -3,12 +3,15 @@ and one real SIP stack that places calls into it and registers agent seats."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,3 +133,278 @@ def testbed(tmp_path_factory: pytest.TempPathFactory, sip: SipStack) -> Iterator
 @pytest.fixture
 def state_dir(tmp_path: Path) -> Path:
     return tmp_path / "state"
+
+
+# -- a small utility of the IVR tests' own, beside whatever demo data the sandbox holds ------------------------
+
+
+@dataclass
+class TestCustomer:
+    __test__ = False
+
+    phone: str
+    account_number: str
+    account_id: int
+    customer_id: int
+    password: str | None
+
+
+class TestUtility:
+    """County 99 with one substation and three feeders: `fault_feeder` has an active fault outage, `planned_feeder`
+    planned maintenance from tomorrow, `quiet_feeder` nothing. Customers are added per test with exactly the
+    bills, meter and password the test needs; their numbers come from new_caller_number()."""
+
+    __test__ = False
+    COUNTY = 99
+
+    def __init__(self, sessions: Any) -> None:
+        from crm.models import (
+            Agent,
+            CountyCompany,
+            Feeder,
+            Outage,
+            OutageKind,
+            OutageScope,
+            Site,
+            Substation,
+            TransformerArea,
+        )
+
+        self.sessions = sessions
+        self._serials = itertools.count(1)
+        now = datetime.now(UTC)
+        with sessions.begin() as s:
+            county = CountyCompany(code=str(self.COUNTY), name="测试县供电公司")
+            s.add(county)
+            s.flush()
+            site = Site(code="ivr-test", name="测试座席", county_company_id=county.id, seats=2)
+            substation = Substation(code="T-SUB", name="测试变", voltage_kv=110, county_company_id=county.id)
+            s.add_all([site, substation])
+            s.flush()
+            self.manager = Agent(code="T-KAM", name="测试客户经理", site_id=site.id, seat=None, active=True)
+            s.add(self.manager)
+            self.areas: dict[str, int] = {}
+            for name in ("fault", "planned", "quiet"):
+                feeder = Feeder(code=f"T-{name}", name=f"10千伏{name}线", substation_id=substation.id)
+                s.add(feeder)
+                s.flush()
+                area = TransformerArea(code=f"T-{name}-1", name=f"{name}台区", feeder_id=feeder.id, capacity_kva=400)
+                s.add(area)
+                s.flush()
+                self.areas[name] = area.id
+                if name == "fault":
+                    s.add(
+                        Outage(
+                            kind=OutageKind.FAULT,
+                            scope=OutageScope.FEEDER,
+                            feeder_id=feeder.id,
+                            starts_at=now - timedelta(minutes=40),
+                            expected_restoration_at=now + timedelta(hours=3),
+                            reason="线路故障",
+                            created_at=now,
+                        )
+                    )
+                if name == "planned":
+                    s.add(
+                        Outage(
+                            kind=OutageKind.PLANNED_MAINTENANCE,
+                            scope=OutageScope.FEEDER,
+                            feeder_id=feeder.id,
+                            starts_at=now + timedelta(days=1),
+                            expected_restoration_at=now + timedelta(days=1, hours=8),
+                            reason="计划检修",
+                            created_at=now,
+                        )
+                    )
+            s.flush()
+            self.manager_code = self.manager.code
+
+    def customer(
+        self,
+        *,
+        area: str = "quiet",
+        phones: int = 1,
+        accounts: int = 1,
+        password: str | None = None,
+        tier: str = "standard",
+        shared_meter: bool = False,
+        prepaid_balance_fen: int | None = None,
+        due_fen: int = 0,
+        arrears_fen: int = 0,
+        last_payment_fen: int = 0,
+        phone: str | None = None,
+    ) -> list[TestCustomer]:
+        """A customer with `accounts` accounts at `area` (each with the same bills), registered on a new phone
+        number (or none, phones=0). The amounts: a current unpaid bill, an overdue one, the last payment."""
+        from crm import account_numbers
+        from crm.models import Account, Bill, Customer, CustomerPhone, Meter, MeterBox, Payment, SupplyPoint
+        from crm.tiers import CustomerClass, Tier
+        from crm.verification import hash_secret
+
+        number = phone or new_caller_number()
+        today = datetime.now(UTC).date()
+        made = []
+        with self.sessions.begin() as s:
+            customer = Customer(
+                name="测试客户",
+                customer_class=CustomerClass.INDUSTRIAL if tier == "key_account" else CustomerClass.RESIDENTIAL,
+                tier=Tier(tier),
+                contracted_kva=630 if tier == "key_account" else 8,
+                account_manager_id=self.manager.id if tier == "key_account" else None,
+                verification_hash=hash_secret(password) if password else None,
+                created_at=datetime.now(UTC),
+            )
+            s.add(customer)
+            s.flush()
+            if phones:
+                s.add(CustomerPhone(customer_id=customer.id, number=number, kind="mobile"))
+            for _ in range(accounts):
+                serial = next(self._serials)
+                box = MeterBox(code=f"T-BOX-{serial}", transformer_area_id=self.areas[area])
+                s.add(box)
+                s.flush()
+                meter = Meter(number=f"T-M-{serial}", meter_box_id=box.id, shared=shared_meter)
+                s.add(meter)
+                s.flush()
+                point = SupplyPoint(address="测试路1号", transformer_area_id=self.areas[area], meter_id=meter.id)
+                s.add(point)
+                s.flush()
+                account = Account(
+                    number=account_numbers.make(self.COUNTY, serial),
+                    customer_id=customer.id,
+                    supply_point_id=point.id,
+                    prepaid=prepaid_balance_fen is not None,
+                    balance_fen=prepaid_balance_fen or 0,
+                    opened_on=today - timedelta(days=800),
+                )
+                s.add(account)
+                s.flush()
+                if due_fen:
+                    s.add(
+                        Bill(
+                            account_id=account.id,
+                            period="2099-01",
+                            kwh=100,
+                            amount_fen=due_fen,
+                            issued_on=today - timedelta(days=5),
+                            due_date=today + timedelta(days=10),
+                        )
+                    )
+                if arrears_fen:
+                    s.add(
+                        Bill(
+                            account_id=account.id,
+                            period="2098-12",
+                            kwh=100,
+                            amount_fen=arrears_fen,
+                            issued_on=today - timedelta(days=40),
+                            due_date=today - timedelta(days=15),
+                        )
+                    )
+                if last_payment_fen:
+                    s.add(
+                        Payment(
+                            account_id=account.id,
+                            paid_at=datetime.now(UTC) - timedelta(days=30),
+                            amount_fen=last_payment_fen,
+                            channel="wechat",
+                        )
+                    )
+                made.append(TestCustomer(number if phones else "", account.number, account.id, customer.id, password))
+        return made
+
+
+@pytest.fixture(scope="session")
+def utility(testbed: Testbed) -> TestUtility:
+    return TestUtility(testbed.hotline.contacts.sessions)
+
+
+# -- the crm tests' databases: each crm test runs on SQLite and on PostgreSQL ----------------------------------
+
+CRM_BACKENDS = ["sqlite", "postgresql"]
+# The demo size the crm service tests read: small enough to seed in a second or two, with every scenario in it.
+CRM_DEMO_CUSTOMERS = 2000
+
+
+@contextlib.contextmanager
+def scratch_database(backend: str, directory: Path) -> Iterator[str]:
+    """The URL of a new, empty database: an SQLite file in `directory`, or a PostgreSQL database of its own on
+    the server at $HOTLINE_TEST_POSTGRES_URL (dropped afterwards). Without that URL the PostgreSQL case is
+    skipped, except in CI (CI=true), where it fails: CI must test both."""
+    import os
+    import uuid
+
+    from sqlalchemy import create_engine, make_url, text
+
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / 'crm.db'}"
+        return
+    base = os.environ.get("HOTLINE_TEST_POSTGRES_URL", "")
+    if not base:
+        message = "HOTLINE_TEST_POSTGRES_URL is not set (make test sets it from scripts/test-postgres)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"hotline_t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=CRM_BACKENDS)
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new database with no tables at all, on each backend."""
+    with scratch_database(request.param, tmp_path) as url:
+        yield url
+
+
+@dataclass
+class DemoDatabase:
+    """A migrated database holding a seeded demo utility."""
+
+    __test__ = False
+
+    backend: str
+    url: str
+    engine: Any
+    sessions: Any
+    summary: Any  # crm.demo.DemoSummary
+
+    def caller(self, scenario: str) -> Any:
+        """The demo caller (crm.demo.DemoCaller) of a scenario, e.g. "in arrears"."""
+        return next(c for c in self.summary.callers if c.scenario == scenario)
+
+
+@contextlib.contextmanager
+def demo_database(backend: str, directory: Path, customers: int) -> Iterator[DemoDatabase]:
+    from crm import db, demo
+
+    with scratch_database(backend, directory) as url:
+        db.upgrade(url)
+        engine = db.make_engine(url)
+        try:
+            summary = demo.seed_if_empty(engine, customers, progress=False)
+            yield DemoDatabase(backend, url, engine, db.session_factory(engine), summary)
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture(scope="session", params=CRM_BACKENDS)
+def demo_utility(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoDatabase]:
+    """The demo utility of CRM_DEMO_CUSTOMERS customers, seeded once per backend and shared: read it, never
+    change it (use small_demo_utility for that)."""
+    with demo_database(request.param, tmp_path_factory.mktemp("crm-demo"), CRM_DEMO_CUSTOMERS) as database:
+        yield database
+
+
+@pytest.fixture(params=CRM_BACKENDS)
+def small_demo_utility(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DemoDatabase]:
+    """A demo utility of 300 customers of this test's own, to change as it likes."""
+    with demo_database(request.param, tmp_path, 300) as database:
+        yield database

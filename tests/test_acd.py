@@ -16,8 +16,11 @@ from dataclasses import dataclass, field
 import pytest
 import redis
 
+from crm.db import make_engine, session_factory
+from crm.queue_log import QueueLog
 from cti import policy
 from cti.desk import AgentDesk
+from cti.notifier import queue_log_name
 from cti.policy import AgentProfile
 from hotline import redis_server
 from hotline.softphone import CallResult, Seat
@@ -117,6 +120,17 @@ def test_the_dedicated_manager_gets_his_key_account(floor: Floor) -> None:
     assert number in manager.answered[0]
     assert colleague.offered == []
     assert call.result().established
+    # Every step is in the database's queue log, with Asterisk's queue_log event names.
+    queue_log = QueueLog(session_factory(make_engine(floor.testbed.config.database_url)), queue_log_name)
+    connected_call = floor.events("queue.connect")[0]["call"]
+
+    def complete_log():  # type: ignore[no-untyped-def]
+        rows = queue_log.for_call(connected_call)
+        return rows if rows and rows[-1].event == "COMPLETEAGENT" else None
+
+    rows = wait_for(complete_log)
+    assert [r.event for r in rows] == ["ENTERQUEUE", "RINGING", "CONNECT", "COMPLETEAGENT"]
+    assert rows[1].agent == "kam-manager" and rows[0].queuename == "agent:kam-manager"
     # The conversation was recorded, from the caller's side while bridged with the agent.
     connected = floor.events("queue.connect")[0]["call"]
     recording = floor.testbed.hotline.asterisk.host_dir / "spool" / "monitor" / f"acd-{connected}.wav"

@@ -1,0 +1,245 @@
+"""One caller's time in the IVR: prompts played, menus asked, digits read, each step written to the contact's IVR
+path with the prompts Asterisk played; and the hand-off to a person with what was learned, for the ACD.
+
+A flow that must end with a person raises `ToPerson` from wherever it is; the route turns it into the hand-off.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from crm.contacts import ContactDraft
+from ivr.fastagi import DIGITS, AgiChannel
+from ivr.menu import Act, Entry, Menu, decide, read_entry
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# The longest IVR path handed to the ACD in HOTLINE_IVR_PATH; the contact row keeps the whole path.
+PATH_VARIABLE_LIMIT = 240
+
+# After information (a bill, an outage, a work order number): hear it again, back to the main menu, or a person;
+# silence means the caller has heard what they called for, and is thanked.
+AFTER_INFO = Menu(
+    "after_info", ("menu/after_info",), {"1": "again", "9": "main"}, timeout_ms=4000, on_silence="goodbye"
+)
+
+
+class ToPerson(Exception):  # noqa: N818 (an outcome, not an error)
+    """The call goes to a person: the caller asked for one, failed a menu three times, or self-service cannot
+    help (identification failed, a bill cannot be disclosed)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An entry that was typed but is not acceptable: `notice` is said before the caller tries again."""
+
+    notice: str
+    reason: str
+
+
+@dataclass
+class Identity:
+    """Who the caller is, once known: the account, its customer's tier and account manager, and whether the caller
+    proved it (the caller number is registered to the customer, or the service password was entered)."""
+
+    account_id: int
+    account_number: str
+    customer_id: int
+    tier: str
+    manager: str
+    verified: bool
+
+
+class IvrCall:
+    """The IVR's side of one call. `language` is the prompt language the caller chose; `line` the number called
+    (main: 95598, key: the key-account line, survey: after an agent)."""
+
+    def __init__(self, channel: AgiChannel, draft: ContactDraft, language: str, line: str) -> None:
+        self.channel = channel
+        self.draft = draft
+        self.language = language
+        self.line = line
+        self.intent = "general"
+        self.identity: Identity | None = None
+        # Candidates found by the caller number before any menu: used by the fault announcement and identify().
+        self.caller_accounts: list[Identity] = []
+        # True once the caller has heard to the end something they called for (a bill, an outage, a repair
+        # result, the fault announcement): hanging up after that is a completed call, not an abandoned one.
+        self.informed = False
+        # The menu, entry or announcement in progress: where a caller who hangs up left.
+        self.at = ""
+
+    # -- prompts -------------------------------------------------------------------------------------------------
+
+    def sound(self, name: str) -> str:
+        """The Asterisk sound of a prompt name; `en:name` plays the English prompt whatever the call's language."""
+        language, _, bare = name.rpartition(":")
+        return f"hotline/{language or self.language}/{bare}"
+
+    def _stream(self, names: Sequence[str], keys: str) -> tuple[list[str], str | None]:
+        """Play prompts one after another; a key in `keys` stops them. Returns what Asterisk played (a prompt cut
+        short included) and the key."""
+        played: list[str] = []
+        for name in names:
+            key = self.channel.stream_file(self.sound(name), keys)
+            played.append(name)
+            if key:
+                return played, key
+        return played, None
+
+    def say(self, step: str, names: Sequence[str], *, barge_in: bool = True, **details: object) -> str | None:
+        """Tell the caller something. With barge-in any key cuts it short and is returned, so that a caller who
+        knows what comes next can answer the following menu at once."""
+        self.at = step
+        played, key = self._stream(names, DIGITS if barge_in else "")
+        self._record(step, played, key, **details)
+        return key
+
+    def _record(self, step: str, played: list[str], key: str | None, **details: object) -> None:
+        entry: dict[str, object] = dict(details)
+        if key:
+            entry["key"] = key
+            entry["barge_in"] = True
+        entry["played"] = played
+        self.draft.step(step, **entry)
+
+    def inform(self, step: str, words: Sequence[str], menu: Menu = AFTER_INFO) -> str:
+        """Say the information, then ask what next (AFTER_INFO); returns `main` or `goodbye`. A key pressed during
+        the information answers the menu at once."""
+        while True:
+            key = self.say(step, words)
+            self.informed = self.informed or key is None
+            choice = self.ask(menu, first_key=key)
+            if choice != "again":
+                return choice
+
+    # -- menus and entries ---------------------------------------------------------------------------------------
+
+    def ask(self, menu: Menu, *, first_key: str | None = None) -> str:
+        """Say the menu and return the caller's choice. `first_key`: a key the caller already pressed during what
+        came before, taken as the answer without saying the menu. Raises ToPerson (0, or too many failures)."""
+        self.at = menu.name
+        failures = 0
+        notice = ""
+        attempt = 0
+        while True:
+            attempt += 1
+            cut = False
+            played: list[str] = []
+            key: str | None
+            if first_key:
+                key, first_key = first_key, None
+            else:
+                # Any key cuts the prompt short, a wrong one too: the caller is answered at once.
+                played, key = self._stream([notice, *menu.prompt] if notice else menu.prompt, DIGITS)
+                cut = key is not None
+                if key is None:
+                    key = self.channel.wait_for_digit(menu.timeout_ms)
+            decision = decide(menu, key, failures)
+            entry: dict[str, object] = {"key": key or "", "attempt": attempt}
+            if cut:
+                entry["barge_in"] = True
+            entry["played"] = played
+            if decision.act is Act.CHOOSE and decision.reason:
+                entry["after"] = decision.reason
+            self.draft.step(menu.name, **entry)
+            if decision.act is Act.CHOOSE:
+                return decision.choice
+            if decision.act is Act.PERSON:
+                raise ToPerson(decision.reason)
+            if decision.act is Act.RETRY:
+                failures += 1
+                notice = decision.notice
+            else:
+                notice = ""
+
+    def enter(self, entry: Entry, check: Callable[[str], T | Rejected]) -> T:
+        """Ask for digits ended by # until `check` accepts them, and return what it made of them. The digits
+        themselves are not recorded (passwords, account numbers): the IVR path says only how each try ended."""
+        self.at = entry.name
+        failures = 0
+        notice = ""
+        attempt = 0
+        while True:
+            attempt += 1
+            if notice:
+                # Said whole: a key here would be lost to the prompt that follows.
+                self._stream([notice], "")
+            typed, timed_out = self.channel.get_data(self.sound(entry.prompt), entry.timeout_ms, entry.max_digits)
+            decision = read_entry(typed, timed_out)
+            played = [notice, entry.prompt] if notice else [entry.prompt]
+            if decision.act is Act.PERSON:
+                self.draft.step(entry.name, key="0", attempt=attempt, result="person", played=played)
+                raise ToPerson(decision.reason)
+            if decision.act is Act.REPEAT:
+                self.draft.step(entry.name, attempt=attempt, result="repeat", played=played)
+                notice = ""
+                continue
+            if decision.act is Act.RETRY:
+                self.draft.step(entry.name, attempt=attempt, result="no_input", played=played)
+                failures += 1
+                notice = decision.notice
+            else:
+                outcome = check(decision.choice)
+                if not isinstance(outcome, Rejected):
+                    self.draft.step(entry.name, attempt=attempt, result="ok", played=played)
+                    return outcome
+                self.draft.step(entry.name, attempt=attempt, result=outcome.reason, played=played)
+                failures += 1
+                notice = outcome.notice
+            if failures >= entry.tries:
+                self._stream([notice], "")
+                raise ToPerson(f"{failures} failures in {entry.name}")
+
+    # -- the end of the IVR --------------------------------------------------------------------------------------
+
+    def path_summary(self) -> str:
+        """The menus and flows the caller went through, in order, without repeats: language>main>bill>..."""
+        names: list[str] = []
+        for step in self.draft.path:
+            name = str(step.get("step", ""))
+            if name and (not names or names[-1] != name):
+                names.append(name)
+        summary = ">".join(names)
+        return summary if len(summary) <= PATH_VARIABLE_LIMIT else "…" + summary[-PATH_VARIABLE_LIMIT + 1 :]
+
+    def handoff_variables(self) -> dict[str, str]:
+        """What the ACD reads (docs/architecture.md, "Hand-off to the human path")."""
+        identity = self.identity
+        return {
+            "HOTLINE_INTENT": self.intent,
+            "HOTLINE_TIER": identity.tier if identity else "",
+            "HOTLINE_ACCOUNT": identity.account_number if identity else "",
+            "HOTLINE_MANAGER": identity.manager if identity else "",
+            "HOTLINE_VERIFIED": "1" if identity and identity.verified else "0",
+            "HOTLINE_LANGUAGE": self.language,
+            "HOTLINE_LINE": self.line,
+            "HOTLINE_CONTACT": str(self.draft.contact_id),
+            "HOTLINE_IVR_PATH": self.path_summary(),
+        }
+
+    def set_handoff_variables(self) -> None:
+        for name, value in self.handoff_variables().items():
+            self.channel.set_variable(name, value)
+
+    def to_person(self, reason: str) -> None:
+        """Leave the IVR for the human path with everything learned so far."""
+        log.info("to a person (%s): intent %s, line %s", reason, self.intent, self.line)
+        self.set_handoff_variables()
+        self.draft.step("to_person", reason=reason, intent=self.intent)
+        self.channel.set_variable("HOTLINE_REASON", reason)
+        self.channel.set_variable("HOTLINE_NEXT", "human")
+
+    def goodbye(self) -> None:
+        """Thank the caller and let the dialplan hang up."""
+        self.say("goodbye", ["thanks"], barge_in=False)
+        self.channel.set_variable("HOTLINE_NEXT", "done")
