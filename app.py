@@ -74,11 +74,19 @@ def cmd_acd(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     from cti import policy
     from cti.ari import Ari
     from cti.router import Router
+    from ivr import speech
 
     async def serve() -> None:
         ari = Ari(cfg.ari.host, cfg.ari.port, cfg.ari.user, cfg.secrets.ari_password)
         router = Router(
-            ari, cfg.redis.effective_url(), policy.load(cfg.acd.policy), args.home, cfg.acd.routers, cfg.database_url
+            ari,
+            cfg.redis.effective_url(),
+            policy.load(cfg.acd.policy),
+            args.home,
+            cfg.acd.routers,
+            cfg.database_url,
+            # Waiting callers hear their place in line in the IVR's words.
+            say_number=lambda n, language: speech.number(n, language),
         )
         task = asyncio.current_task()
         loop = asyncio.get_running_loop()

@@ -4,7 +4,8 @@ live pages), and appended to the database's queue log.
 An event is one JSON object:
 
   {"type": "queue.enter" | "queue.offer" | "queue.connect" | "queue.noanswer" | "queue.reject" |
-           "queue.abandon" | "queue.complete" | "queue.transfer" | "queue.escalate" |
+           "queue.abandon" | "queue.complete" | "queue.transfer" | "queue.escalate" | "queue.announce" |
+           "queue.announced" |
            "agent.login" | "agent.ready" | "agent.pause" | "agent.wrapup" | "agent.logout",
    "at": "2026-11-23T04:21:06.123+00:00",   # when it happened (UTC)
    "call": "1795407666.0" | null,          # the caller's channel uniqueid

@@ -19,7 +19,7 @@ from typing import Any
 from cti.ari import Ari, AriError, wait_until_up
 from cti.notifier import Notifier, event, queue_log_sink
 from cti.policy import Policy
-from cti.services import Acd, Caller, now_ms
+from cti.services import Acd, Caller, SayNumber, now_ms
 from cti.stasis import StasisEvents
 from cti.store import AcdStore, connect_redis
 
@@ -38,12 +38,13 @@ def app_name(index: int) -> str:
 
 
 class Router:
-    def __init__(self, ari: Ari, redis_url: str, policy: Policy, home: int, apps: int, database_url: str) -> None:
+    def __init__(self, ari: Ari, redis_url: str, policy: Policy, home: int, apps: int, database_url: str,
+                 say_number: SayNumber | None = None) -> None:  # fmt: skip
         self.ari = ari
         self.redis = connect_redis(redis_url)
         self.store = AcdStore(self.redis)
         self.notifier = Notifier(self.redis, queue_log_sink(database_url))
-        self.acd = Acd(self.store, ari, self.notifier, policy)
+        self.acd = Acd(self.store, ari, self.notifier, policy, say_number)
         self.events = StasisEvents(self.acd)
         self.home = app_name(home)
         self.all_apps = [app_name(i) for i in range(1, apps + 1)]

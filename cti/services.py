@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 # Hang-up causes of an agent's leg that mean the agent (or the seat) refused rather than did not answer.
 _REFUSED_CAUSES = {17, 21}  # user busy, call rejected
 _NO_ANSWER_CAUSES = {18, 19}  # no user responding, no answer
+# Until calls have been handled, the expected wait assumes this average handling time per call.
+DEFAULT_HANDLE_S = 180
 # Any other cause means the seat could not be reached (unregistered: 20 subscriber absent; 3 no route; 27...).
 SURVEY_CONTEXT = "acd-after-call"
 
@@ -43,12 +46,13 @@ class Caller:
     tier: str = "standard"
     account: str = ""
     manager: str = ""
+    language: str = "zh"
 
     @classmethod
     def from_args(cls, channel: str, app: str, number: str, args: list[str]) -> Caller:
-        # Stasis(app,caller,intent,tier,account,manager): missing or empty arguments take the defaults.
-        fields = (args + [""] * 5)[1:5]
-        return cls(channel, app, number, fields[0] or "general", fields[1] or "standard", fields[2], fields[3])
+        # Stasis(app,caller,intent,tier,account,manager,language): missing or empty arguments take the defaults.
+        f = (args + [""] * 6)[1:7]
+        return cls(channel, app, number, f[0] or "general", f[1] or "standard", f[2], f[3], f[4] or "zh")
 
 
 def call_of_leg(channel_id: str) -> str | None:
@@ -58,12 +62,20 @@ def call_of_leg(channel_id: str) -> str | None:
     return channel_id.split("-", 2)[2]
 
 
+# How a number is said: the prompt fragments (hotline/<lang>/<name>) for a whole number in a language. app.py
+# passes the IVR's (ivr/speech.py); without one, announcements name no figures.
+SayNumber = Callable[[int, str], list[str]]
+
+
 class Acd:
-    def __init__(self, store: AcdStore, ari: Ari, notifier: Notifier, policy: Policy) -> None:
+    def __init__(
+        self, store: AcdStore, ari: Ari, notifier: Notifier, policy: Policy, say_number: SayNumber | None = None
+    ) -> None:
         self.store = store
         self.ari = ari
         self.notifier = notifier
         self.policy = policy
+        self.say_number = say_number
 
     # -- callers ---------------------------------------------------------------------------------------------
 
@@ -80,6 +92,7 @@ class Acd:
             "tier": caller.tier,
             "account": caller.account,
             "manager": caller.manager,
+            "language": caller.language,
             "priority": str(priority),
             "score": str(call_score(priority, entered)),
             "entered": str(entered),
@@ -87,6 +100,7 @@ class Acd:
         if not await self.store.enqueue(caller.channel, group, index, fields):
             return  # already queued: a re-delivered StasisStart after a router restart
         await self._schedule_escalation(caller.channel, steps, index, entered)
+        await self._schedule_announcement(caller.channel, 1)
         await self.notifier.publish(
             event(
                 "queue.enter",
@@ -117,6 +131,44 @@ class Acd:
     async def _schedule_escalation(self, call: str, steps: tuple[Step, ...], index: int, from_ms: int) -> None:
         if index < len(steps) - 1 and steps[index].timeout > 0:
             await self.store.add_timer("escalate", call, str(index), from_ms + steps[index].timeout * 1000)
+
+    async def _schedule_announcement(self, call: str, n: int) -> None:
+        every = self.policy.timing.announce_every
+        if every > 0:
+            await self.store.add_timer("announce", call, str(n), now_ms() + every * 1000)
+
+    async def announce(self, call: str, n: int) -> None:
+        """Tell a waiting caller their place in line and the expected wait, then music again."""
+        fields = await self.store.call(call)
+        if fields.get("state") != "waiting":
+            if fields:
+                await self._schedule_announcement(call, n + 1)
+            return
+        position = await self.store.position(call, fields["group"]) or 1
+        ahead = position - 1
+        agents = max(await self.store.members(fields["group"]), 1)
+        minutes = max(1, -(-position * await self.average_handle_s() // (agents * 60)))
+        lang = fields.get("language") or "zh"
+        names = ["queue/next"] if ahead == 0 else ["queue/ahead", *self._number(ahead, lang), "queue/callers"]
+        names += ["queue/wait", *self._number(minutes, lang), "queue/minutes"]
+        media = ",".join(f"sound:hotline/{lang}/{name}" for name in names)
+        with contextlib.suppress(AriError):
+            await self.ari.stop_moh(call)
+            await self.ari.play(call, media, playback_id=f"announce-{n}-{call}")
+        await self.notifier.publish(event("queue.announce", call, fields["group"], ahead=ahead, minutes=minutes))
+        await self._schedule_announcement(call, n + 1)
+
+    def _number(self, n: int, language: str) -> list[str]:
+        return self.say_number(n, language) if self.say_number else []
+
+    async def announcement_finished(self, call: str, state: str) -> None:
+        if (await self.store.call(call)).get("state") == "waiting":
+            await self._hold(call)
+        await self.notifier.publish(event("queue.announced", call, None, None, state=state))
+
+    async def average_handle_s(self) -> int:
+        talks, talk_ms = await self.store.handle_stats()
+        return round(talk_ms / talks / 1000) if talks else DEFAULT_HANDLE_S
 
     async def escalate(self, call: str, from_step: int) -> None:
         fields = await self.store.call(call)
@@ -250,6 +302,7 @@ class Acd:
             # The agent first: a freed agent should not wait on the caller's housekeeping.
             await self.notifier.publish(event("queue.complete", call, fields.get("group"), agent, ended_by="agent"))
             await self._wrap_up(agent)
+            await self.store.add_handle_time(now_ms() - int(fields.get("connected") or now_ms()))
         with contextlib.suppress(AriError):
             await self.ari.continue_in_dialplan(call, SURVEY_CONTEXT)
         if fields.get("bridge"):
@@ -315,6 +368,8 @@ class Acd:
     async def run_timer(self, kind: str, ident: str, token: str) -> None:
         if kind == "escalate":
             await self.escalate(ident, int(token))
+        elif kind == "announce":
+            await self.announce(ident, int(token))
         elif kind in ("wrapup", "holdback") and await self.store.timer_ready(ident, token, now_ms()):
             await self.notifier.publish(event("agent.ready", None, None, ident, after=kind))
             await self.offer_agent(ident)

@@ -25,6 +25,12 @@ class StasisEvents:
     def dispatch(self, evt: dict[str, Any]) -> None:
         channel = evt.get("channel") or {}
         channel_id = str(channel.get("id", ""))
+        if evt.get("type") == "PlaybackFinished":
+            # Announcements name their call in the playback id: announce-<n>-<call>.
+            playback = evt.get("playback") or {}
+            parts = str(playback.get("id", "")).split("-", 2)
+            if parts[0] == "announce" and len(parts) == 3:
+                channel_id = parts[2]
         if not channel_id:
             return
         call = call_of_leg(channel_id) or channel_id
@@ -64,5 +70,7 @@ class StasisEvents:
                 await self.acd.agent_left(call)
             else:
                 await self.acd.caller_left(call)
+        elif kind == "PlaybackFinished":
+            await self.acd.announcement_finished(call, str((evt.get("playback") or {}).get("state", "")))
         elif kind == "ChannelDestroyed" and is_leg:
             await self.acd.leg_gone_unanswered(channel_id, int(evt.get("cause", 0)))

@@ -13,7 +13,9 @@ The Redis key schema (the one place it is defined):
   acd:seat:{seat}          string the agent logged in on that seat
   acd:members:{group}      set    logged-in agents of {group}
   acd:ready:{group}        zset   agents of {group} ready for a call, by idle_since (longest idle first)
-  acd:timers               zset   "{kind}:{id}:{token}" by due time (ms): escalations, wrap-up ends, hold-back ends
+  acd:timers               zset   "{kind}:{id}:{token}" by due time (ms): escalations, announcements, wrap-up
+                                  ends, hold-back ends
+  acd:stats                hash   talks, talk_ms: finished conversations, for the expected wait
   acd:router:{app}         string the router that holds the Stasis app (expires unless renewed)
   acd:alive:{home}         string a live router's heartbeat, by its home app (expires)
   acd:events               stream and pub/sub channel of queue events (see cti/notifier.py)
@@ -400,6 +402,17 @@ class AcdStore:
 
     async def members(self, group: str) -> int:
         return int(await self.r.scard(f"acd:members:{group}"))
+
+    async def add_handle_time(self, talk_ms: int) -> None:
+        """One more finished conversation, for the average handling time that expected waits use."""
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.hincrby("acd:stats", "talks", 1)
+            pipe.hincrby("acd:stats", "talk_ms", max(talk_ms, 0))
+            await pipe.execute()
+
+    async def handle_stats(self) -> tuple[int, int]:
+        talks, talk_ms = await self.r.hmget("acd:stats", ["talks", "talk_ms"])
+        return int(talks or 0), int(talk_ms or 0)
 
     # -- agents ----------------------------------------------------------------------------------------------
 

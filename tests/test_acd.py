@@ -193,6 +193,19 @@ def test_caller_hanging_up_while_the_agent_rings_cancels_the_agents_leg(floor: F
     wait_for(lambda: "acdleg-" not in floor.testbed.hotline.asterisk.cli("core show channels concise"))
 
 
+def test_a_waiting_caller_hears_their_place_and_the_expected_wait(floor: Floor) -> None:
+    floor.agent("announce-paused", skills=("wrap",), ready=False)
+    for queued in (1, 2):
+        floor.call("wrap", hold=12)
+        wait_for(lambda queued=queued: _queued(floor, queued))
+    # Every 4 s (the test policy) each waiting caller is told where they stand, and Asterisk plays all of it.
+    wait_for(lambda: len(floor.events("queue.announced")) >= 2, timeout=12)
+    announces = floor.events("queue.announce")
+    assert sorted(a["data"]["ahead"] for a in announces[:2]) == [0, 1]
+    assert all(a["data"]["minutes"] >= 1 for a in announces)
+    assert [a["data"]["state"] for a in floor.events("queue.announced")[:2]] == ["done", "done"]
+
+
 def test_caller_hanging_up_while_waiting_is_an_abandon(floor: Floor) -> None:
     floor.agent("abandon-paused", skills=("abandon",), ready=False)
     number, call = floor.call("abandon", hold=2)
