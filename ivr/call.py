@@ -171,12 +171,8 @@ class IvrCall:
         attempt = 0
         while True:
             attempt += 1
-            if notice:
-                # Said whole: a key here would be lost to the prompt that follows.
-                self._stream([notice], "")
-            typed, timed_out = self.channel.get_data(self.sound(entry.prompt), entry.timeout_ms, entry.max_digits)
+            played, typed, timed_out = self._type_in([notice, entry.prompt] if notice else [entry.prompt], entry)
             decision = read_entry(typed, timed_out)
-            played = [notice, entry.prompt] if notice else [entry.prompt]
             if decision.act is Act.PERSON:
                 self.draft.step(entry.name, key="0", attempt=attempt, result="person", played=played)
                 raise ToPerson(decision.reason)
@@ -199,6 +195,24 @@ class IvrCall:
             if failures >= entry.tries:
                 self._stream([notice], "")
                 raise ToPerson(f"{failures} failures in {entry.name}")
+
+    def _type_in(self, prompts: list[str], entry: Entry) -> tuple[list[str], str, bool]:
+        """Say the prompts and collect keys up to #, `entry.max_digits` keys, or `entry.timeout_ms` without one.
+        The first key may come during the prompts (the notice of a failed try included): a caller who knows what
+        is asked types ahead. Returns what was played, the digits without #, and whether the wait timed out."""
+        played, key = self._stream(prompts, DIGITS)
+        typed = ""
+        while True:
+            if key is None:
+                key = self.channel.wait_for_digit(entry.timeout_ms)
+                if key is None:
+                    return played, typed, True
+            if key == "#":
+                return played, typed, False
+            typed += key
+            if len(typed) >= entry.max_digits:
+                return played, typed, False
+            key = None
 
     # -- the end of the IVR --------------------------------------------------------------------------------------
 
