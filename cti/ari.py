@@ -79,6 +79,9 @@ class Ari:
     async def play(self, channel_id: str, media: str, playback_id: str | None = None) -> Any:
         return await self.request("POST", f"/channels/{channel_id}/play", media=media, playbackId=playback_id)
 
+    async def stop_playback(self, playback_id: str) -> None:
+        await self.request("DELETE", f"/playbacks/{playback_id}")
+
     async def start_moh(self, channel_id: str) -> None:
         await self.request("POST", f"/channels/{channel_id}/moh", mohClass="default")
 

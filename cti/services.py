@@ -152,9 +152,14 @@ class Acd:
         names = ["queue/next"] if ahead == 0 else ["queue/ahead", *self._number(ahead, lang), "queue/callers"]
         names += ["queue/wait", *self._number(minutes, lang), "queue/minutes"]
         media = ",".join(f"sound:hotline/{lang}/{name}" for name in names)
+        playback = f"announce-{n}-{call}"
+        await self.store.set_call_fields(call, playback=playback)
         with contextlib.suppress(AriError):
             await self.ari.stop_moh(call)
-            await self.ari.play(call, media, playback_id=f"announce-{n}-{call}")
+            await self.ari.play(call, media, playback_id=playback)
+            if (await self.store.call(call)).get("state") != "waiting":
+                # An agent answered meanwhile: the caller must reach the bridge, not hear the rest of this.
+                await self.ari.stop_playback(playback)
         await self.notifier.publish(event("queue.announce", call, fields["group"], ahead=ahead, minutes=minutes))
         await self._schedule_announcement(call, n + 1)
 
@@ -275,16 +280,23 @@ class Acd:
             # The caller left while the seat rang, or the call went elsewhere: this leg has no one to talk to.
             await self._hangup(leg)
             return
+        fields = await self.store.call(call)
         bridge = f"acdbridge-{call}"
         try:
+            # Asterisk runs a channel's commands one after another: an announcement still playing would hold the
+            # caller out of the bridge until it ends.
+            if fields.get("playback"):
+                with contextlib.suppress(AriError):
+                    await self.ari.stop_playback(fields["playback"])
             with contextlib.suppress(AriError):
                 await self.ari.stop_moh(call)
             await self.ari.create_bridge(bridge)
             await self.ari.add_to_bridge(bridge, [call, leg])
             await self.store.set_call_fields(call, bridge=bridge)
-        except AriError as exc:
-            log.warning("bridging call %s with agent %s failed: %s", call, agent, exc)
-        fields = await self.store.call(call)
+        except (AriError, httpx.HTTPError) as exc:
+            # Caller and agent cannot talk: end the agent's leg, so the call goes back to its line.
+            log.warning("bridging call %s with agent %s failed: %r", call, agent, exc)
+            await self._hangup(leg)
         hold_s = (now_ms() - int(fields.get("entered", now_ms()))) / 1000 if fields else 0.0
         await self.notifier.publish(event("queue.connect", call, fields.get("group"), agent, hold_s=round(hold_s, 3)))
 
