@@ -264,5 +264,7 @@ async def _listen(call: Any, closed: asyncio.Future[str]) -> int:
 
 
 def _rms(frame: bytes) -> float:
-    samples = array.array("h", frame)
+    # Every fourth sample is plenty to tell speech or music from silence, at a quarter of the cost: this runs for
+    # every 20 ms of every call on the SIP stack's own loop, beside its DTMF timing.
+    samples = array.array("h", frame)[::4]
     return math.sqrt(sum(s * s for s in samples) / len(samples)) if samples else 0.0

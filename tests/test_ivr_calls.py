@@ -36,7 +36,7 @@ from ivr.routes import Ivr
 from tests.conftest import Testbed, TestCustomer, TestUtility, new_caller_number, wait_for
 
 Steps = list[tuple[float, str]]
-CONCURRENT_CALLERS = 24
+CONCURRENT_CALLERS = 12
 LANG = (1.0, "1")  # Mandarin, a second into the welcome
 UNKNOWN_ACCOUNT = account_numbers.make(98, 4321)  # a valid number no customer holds
 BAD_CHECK_DIGIT = UNKNOWN_ACCOUNT[:-1] + str((int(UNKNOWN_ACCOUNT[-1]) + 1) % 10)
