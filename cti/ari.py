@@ -73,9 +73,6 @@ class Ari:
     async def hangup(self, channel_id: str, reason: str = "normal") -> None:
         await self.request("DELETE", f"/channels/{channel_id}", reason=reason)
 
-    async def answer(self, channel_id: str) -> None:
-        await self.request("POST", f"/channels/{channel_id}/answer")
-
     async def play(self, channel_id: str, media: str, playback_id: str | None = None) -> Any:
         return await self.request("POST", f"/channels/{channel_id}/play", media=media, playbackId=playback_id)
 
@@ -91,18 +88,6 @@ class Ari:
     async def continue_in_dialplan(self, channel_id: str, context: str, extension: str = "s") -> None:
         await self.request("POST", f"/channels/{channel_id}/continue", context=context, extension=extension,
                            priority=1)  # fmt: skip
-
-    async def set_variable(self, channel_id: str, name: str, value: str) -> None:
-        await self.request("POST", f"/channels/{channel_id}/variable", variable=name, value=value)
-
-    async def get_variable(self, channel_id: str, name: str) -> str | None:
-        try:
-            result = await self.request("GET", f"/channels/{channel_id}/variable", variable=name)
-        except AriError as exc:
-            if exc.status == 404:
-                return None
-            raise
-        return str(result.get("value", "")) if result else None
 
     async def create_bridge(self, bridge_id: str, kind: str = "mixing") -> Any:
         return await self.request("POST", "/bridges", type=kind, bridgeId=bridge_id)
@@ -133,9 +118,6 @@ class Ari:
                 return None
             raise
         return str(result.get("state")) if result else None
-
-    async def applications(self) -> list[str]:
-        return [str(app["name"]) for app in await self.request("GET", "/applications")]
 
 
 def _param(value: Any) -> str:
