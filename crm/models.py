@@ -70,6 +70,16 @@ class OutageScope(StrEnum):
     TRANSFORMER_AREAS = "areas"
 
 
+class Role(StrEnum):
+    """What a user of the pages and the API may do (see cti/web/auth.py for who sees what)."""
+
+    AGENT = "agent"  # 座席员: their own calls and customers
+    SUPERVISOR = "supervisor"  # 班长: the whole floor, recordings, assessments
+    ADMIN = "admin"  # users and configuration
+    DISPATCHER = "dispatcher"  # 服调: the city service dispatch, passes work orders to county companies
+    COUNTY = "county"  # a county company's service staff: contact, handle and report back on its orders
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -124,6 +134,24 @@ class Agent(Base):
     # The PJSIP endpoint the agent usually sits at, if any.
     seat: Mapped[str | None] = mapped_column(String(32), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class User(Base):
+    """Someone who logs in to the pages and the API: an agent (linked to their staff record), a supervisor, an
+    administrator, a city dispatcher or a county company's staff (linked to their county)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    # A salted, slow hash (werkzeug's scrypt); never the password.
+    password_hash: Mapped[str] = mapped_column(String(256))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), nullable=True, unique=True)
+    county_company_id: Mapped[int | None] = mapped_column(ForeignKey("county_companies.id"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class AgentSkill(Base):

@@ -125,6 +125,27 @@ class Acd:
 
 
 @dataclass(frozen=True)
+class Web:
+    """The agent desktop, supervisor monitor and JSON API: where they listen and how they count."""
+
+    host: str
+    port: int
+    # gunicorn worker threads; each open live page (WebSocket) holds one while it is open.
+    threads: int
+    # Service level: the share of answered calls answered within this many seconds (e.g. 80/20).
+    service_level_s: int
+    # "1": the session cookie is sent over HTTPS only (set it behind a TLS proxy); "0" for plain loopback HTTP.
+    secure_cookies: int
+
+
+@dataclass(frozen=True)
+class WorkOrders:
+    """Work orders (工单): the contact deadlines per kind and tier, and the rule that raises suspected outages."""
+
+    policy: Path
+
+
+@dataclass(frozen=True)
 class Secrets:
     """Generated once per state dir; seat passwords derive from seat_key so adding seats needs no new secret."""
 
@@ -132,6 +153,8 @@ class Secrets:
     ami_password: str
     selftest_password: str
     seat_key: str
+    # Signs the web session cookies and CSRF tokens.
+    web_secret_key: str
 
     def seat_password(self, seat: str) -> str:
         return hmac.new(self.seat_key.encode(), seat.encode(), hashlib.sha256).hexdigest()[:20]
@@ -152,6 +175,8 @@ class Config:
     acd: Acd
     tiers: Tiers
     demo: Demo
+    web: Web
+    work_orders: WorkOrders
     secrets: Secrets = field(repr=False)
 
     @property
@@ -195,6 +220,8 @@ _SECTION_CLASSES = {
     "acd": Acd,
     "tiers": Tiers,
     "demo": Demo,
+    "web": Web,
+    "work_orders": WorkOrders,
 }
 
 
@@ -238,9 +265,12 @@ def load(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None 
     for name, value in env.items():
         if not name.startswith("HOTLINE_") or name == "HOTLINE_CONFIG":
             continue
-        parts = name[len("HOTLINE_") :].lower().split("_", 1)
-        if len(parts) == 2 and parts[0] in _SECTION_CLASSES:
-            raw.setdefault(parts[0], {})[parts[1]] = value
+        rest = name[len("HOTLINE_") :].lower()
+        # The longest section name that prefixes it: HOTLINE_WORK_ORDERS_POLICY is [work_orders] policy.
+        for section in sorted(_SECTION_CLASSES, key=len, reverse=True):
+            if rest.startswith(section + "_"):
+                raw.setdefault(section, {})[rest[len(section) + 1 :]] = value
+                break
     sections: dict[str, Any] = {}
     for section, cls in _SECTION_CLASSES.items():
         values = {k: _coerce(section, k, v) for k, v in raw.get(section, {}).items()}

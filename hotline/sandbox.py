@@ -40,6 +40,7 @@ def sandbox_config(state_dir: Path, trunk_port: int, database_url: str = "", **o
         "HOTLINE_ARI_PORT": str(free_tcp_port()),
         "HOTLINE_AMI_PORT": str(free_tcp_port()),
         "HOTLINE_REDIS_PORT": str(free_tcp_port()),
+        "HOTLINE_WEB_PORT": str(free_tcp_port()),
         "HOTLINE_DATABASE_URL": database_url,
         # A small demo utility: seeded in about a second, still with every scenario a test may call in as.
         "HOTLINE_DEMO_CUSTOMERS": str(SANDBOX_DEMO_CUSTOMERS),
@@ -60,6 +61,8 @@ def environment(cfg: hotline_config.Config) -> dict[str, str]:
         "HOTLINE_ARI_PORT": str(cfg.ari.port),
         "HOTLINE_AMI_PORT": str(cfg.ami.port),
         "HOTLINE_REDIS_PORT": str(cfg.redis.port),
+        "HOTLINE_WEB_PORT": str(cfg.web.port),
+        "HOTLINE_WORK_ORDERS_POLICY": str(cfg.work_orders.policy),
         "HOTLINE_DATABASE_URL": cfg.database.url,
         "HOTLINE_DEMO_CUSTOMERS": str(cfg.demo.customers),
         "HOTLINE_ACD_ROUTERS": str(cfg.acd.routers),

@@ -67,3 +67,8 @@ def test_no_secret_is_in_the_committed_config() -> None:
 
     keys = [key for section in tomllib.loads(DEFAULT_FILE.read_text()).values() for key in section]
     assert not [key for key in keys if "password" in key or "secret" in key or "key" in key]
+
+
+def test_a_section_with_an_underscore_takes_overrides(tmp_path: Path) -> None:
+    cfg = load(env={"HOTLINE_PATHS_STATE_DIR": str(tmp_path), "HOTLINE_WORK_ORDERS_POLICY": "/etc/orders.toml"})
+    assert cfg.work_orders.policy == Path("/etc/orders.toml")

@@ -15,6 +15,7 @@ from crm.models import Base
 
 TABLES = {
     "contacts",
+    "users",
     "queue_log",
     "county_companies",
     "sites",
