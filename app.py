@@ -102,6 +102,16 @@ def cmd_acd(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_web(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
+    """Serve the agent desktop, supervisor monitor and JSON API (app.py run starts it)."""
+    from crm import db
+    from cti.web.server import serve
+
+    db.upgrade(cfg.database_url)
+    serve(cfg)
+    return 0
+
+
 def cmd_agent(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     """Log an agent in on a seat, make them ready, pause them, log them out, or list agents."""
     from cti import policy
@@ -233,6 +243,7 @@ def parser() -> argparse.ArgumentParser:
     acd = sub.add_parser("acd", help=cmd_acd.__doc__)
     acd.add_argument("--home", type=int, default=1, help="this router's own Stasis app: hotline-acd-<home>")
     acd.set_defaults(func=cmd_acd)
+    sub.add_parser("web", help=cmd_web.__doc__).set_defaults(func=cmd_web)
     agent = sub.add_parser("agent", help=cmd_agent.__doc__)
     agent.add_argument("action", choices=["login", "ready", "pause", "logout", "list"])
     agent.add_argument("agent", nargs="?", default="", help="the agent's id")

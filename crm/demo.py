@@ -39,15 +39,18 @@ from crm.models import (
     OutageKind,
     OutageScope,
     Payment,
+    Role,
     SatisfactionResult,
     Site,
     Skill,
     Substation,
     SupplyPoint,
     TransformerArea,
+    User,
     WorkOrder,
 )
 from crm.tiers import Behaviour, CustomerClass, Tier, TierThresholds, decide_tier
+from crm.users import new_password
 from crm.verification import hash_secret
 
 log = logging.getLogger(__name__)
@@ -127,6 +130,16 @@ class DemoCaller:
 
 
 @dataclass(frozen=True)
+class DemoLogin:
+    """A login to the pages, with its password: printed once by the seed, stored only as a hash."""
+
+    login: str
+    name: str
+    role: str
+    password: str
+
+
+@dataclass(frozen=True)
 class DemoSummary:
     created: bool
     customers: int
@@ -135,6 +148,7 @@ class DemoSummary:
     seconds: float
     agents: tuple[DemoAgent, ...] = ()
     callers: tuple[DemoCaller, ...] = ()
+    logins: tuple[DemoLogin, ...] = ()
 
     def lines(self) -> list[str]:
         """What `app.py seed` and `app.py run` print."""
@@ -154,6 +168,10 @@ class DemoSummary:
             out.append("demo callers (scenario, caller number, account number, name, IVR secret; shown only now):")
             for c in self.callers:
                 out.append(f"  {c.scenario:<18} {c.phone}  {c.account_number}  {c.customer_name}  {c.secret}")
+        if self.logins:
+            out.append("web logins (login, role, name, password; shown only now):")
+            for lg in self.logins:
+                out.append(f"  {lg.login:<12} {lg.role:<10} {lg.name}  {lg.password}")
         return out
 
 
@@ -208,6 +226,7 @@ def seed_if_empty(
         seconds=time.monotonic() - started,
         agents=summary.agents,
         callers=summary.callers,
+        logins=summary.logins,
     )
 
 
@@ -267,6 +286,7 @@ class _Built:
     bills: int
     agents: tuple[DemoAgent, ...]
     callers: tuple[DemoCaller, ...]
+    logins: tuple[DemoLogin, ...]
 
 
 @dataclass
@@ -335,6 +355,8 @@ class _DemoBuilder:
             self.bar.set_description("tiers")
             managed = self._tiers()
             callers = self._demo_callers(outages)
+            self.bar.set_description("web logins")
+            logins = self._logins(agents)
             self.loader.reset_sequences(Base.metadata.sorted_tables)
         finally:
             self.bar.close()
@@ -342,7 +364,33 @@ class _DemoBuilder:
             DemoAgent(a.code, a.name, a.site, a.seat, a.skills, managed.get(i, 0))
             for i, a in zip(self.agent_ids, agents, strict=True)
         )
-        return _Built(self.n, len(self.accounts), self.bill_count, listed, callers)
+        return _Built(self.n, len(self.accounts), self.bill_count, listed, callers, logins)
+
+    # --- logins to the pages: every agent, a supervisor, an administrator, the city dispatch, each county ---
+
+    def _logins(self, agents: list[DemoAgent]) -> tuple[DemoLogin, ...]:
+        people: list[tuple[str, str, Role, int | None, int | None]] = [
+            (a.code, a.name, Role.AGENT, agent_id, None) for agent_id, a in zip(self.agent_ids, agents, strict=True)
+        ]
+        people += [
+            ("supervisor", "值班长", Role.SUPERVISOR, None, None),
+            ("admin", "系统管理员", Role.ADMIN, None, None),
+            ("dispatch", f"{CITY}供电公司服务调度", Role.DISPATCHER, None, None),
+        ]
+        people += [
+            (f"county{code}", name, Role.COUNTY, None, county_id) for county_id, code, name in self.topology.counties
+        ]
+        logins = []
+        rows = []
+        for n, (login, name, role, agent_id, county_id) in enumerate(people, start=1):
+            # Fresh random passwords: the demo's data is deterministic, its passwords must not be.
+            password = new_password()
+            logins.append(DemoLogin(login, name, role.value, password))
+            rows.append((n, login, name, role.value, hash_secret(password), agent_id, county_id, True, self.now))
+        columns = ("id", "login", "name", "role", "password_hash", "agent_id", "county_company_id", "active",
+                   "created_at")  # fmt: skip
+        self.loader.write(User, columns, rows)
+        return tuple(logins)
 
     # --- organisation: county companies, sites, skills, agents ---
 

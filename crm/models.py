@@ -382,6 +382,9 @@ class Contact(Base):
     # What the agent recorded the call as (话务小结): bill, outage, repair, business, complaint, consultation,
     # suggestion. Complaints count towards the customer's tier.
     disposition: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The agent's notes on the call, and the hot topics (热点) it touched, e.g. ["电价调整", "阶梯电价"].
+    agent_notes: Mapped[str] = mapped_column(String(2000), default="")
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class SatisfactionResult(Base):

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm.models import QueueLogEntry
+from crm.models import Agent, Contact, QueueLogEntry
 
 # Which of an event's data go in data1..data5, per event type, in queue_log's order where Asterisk has one
 # (ENTERQUEUE: url, callerid, position; CONNECT: holdtime; COMPLETE*: holdtime, calltime; RINGNOANSWER: ringtime).
@@ -56,8 +56,31 @@ class QueueLog:
             return
         with self.sessions.begin() as session:
             session.execute(insert(QueueLogEntry), rows)
+            for evt in events:
+                _note_on_contact(session, evt)
 
     def for_call(self, callid: str) -> list[QueueLogEntry]:
         with self.sessions() as session:
             query = select(QueueLogEntry).where(QueueLogEntry.callid == callid).order_by(QueueLogEntry.id)
             return list(session.scalars(query))
+
+
+def _note_on_contact(session: Session, evt: dict[str, Any]) -> None:
+    """Keep the contact's queue columns (queue, queued_at, agent, answered, ended) in step with its events, so
+    that a contact says who took the call without reading the log."""
+    kind, call = evt.get("type"), evt.get("call")
+    if not call:
+        return
+    at = datetime.fromisoformat(evt["at"])
+    values: dict[str, Any] = {}
+    if kind == "queue.enter":
+        values = {"queue": evt.get("queue") or "", "queued_at": at}
+    elif kind == "queue.transfer":
+        values = {"queue": (evt.get("data") or {}).get("to") or evt.get("queue") or ""}
+    elif kind == "queue.connect":
+        agent_id = session.scalar(select(Agent.id).where(Agent.code == evt.get("agent")))
+        values = {"agent_id": agent_id, "agent_answered_at": at, "agent_ended_at": None}
+    elif kind == "queue.complete":
+        values = {"agent_ended_at": at}
+    if values:
+        session.execute(update(Contact).where(Contact.uniqueid == call).values(**values))

@@ -63,6 +63,7 @@ class Hotline:
         self.agi: FastAgiServer | None = None
         self.redis_process: subprocess.Popen[bytes] | None = None
         self.routers: dict[int, subprocess.Popen[bytes]] = {}
+        self.web: subprocess.Popen[bytes] | None = None
         self._supervisor: threading.Thread | None = None
         self._stopping = threading.Event()
         self._lock: TextIO | None = None
@@ -96,6 +97,7 @@ class Hotline:
             ("agi.port", c.agi.host, c.agi.port, socket.SOCK_STREAM),
             ("ari.port", c.ari.host, c.ari.port, socket.SOCK_STREAM),
             ("ami.port", c.ami.host, c.ami.port, socket.SOCK_STREAM),
+            ("web.port", c.web.host, c.web.port, socket.SOCK_STREAM),
         ]
         if c.redis.managed:
             wanted.append(("redis.port", "127.0.0.1", c.redis.port, socket.SOCK_STREAM))
@@ -150,6 +152,8 @@ class Hotline:
             for home in range(1, self.config.acd.routers + 1):
                 self.start_router(home)
             self.wait_for_routers()
+            self.start_web()
+            self.wait_for_web()
             self._stopping.clear()
             self._supervisor = threading.Thread(target=self._supervise, name="supervisor", daemon=True)
             self._supervisor.start()
@@ -169,6 +173,7 @@ class Hotline:
             "ari": f"http://{c.ari.host}:{c.ari.port}/ari",
             "ami": f"{c.ami.host}:{c.ami.port}",
             "redis": c.redis.effective_url(),
+            "web": f"http://{c.web.host}:{c.web.port}/",
             "asterisk_pid": self.asterisk.process.pid if self.asterisk.process else None,
             "redis_pid": self.redis_process.pid if self.redis_process else None,
         }
@@ -182,6 +187,20 @@ class Hotline:
         process = start_child(f"acd router {home}", argv, self.state_dir / "logs" / f"acd-{home}.log", env=env)
         self.routers[home] = process
         return process
+
+    def start_web(self) -> subprocess.Popen[bytes]:
+        """The web process (agent desktop, supervisor monitor, API), configured from run-config.toml."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+        argv = [sys.executable, str(REPO_DIR / "app.py"), "--config", str(self.state_dir / "run-config.toml"), "web"]
+        self.web = start_child("web", argv, self.state_dir / "logs" / "web.log", env=env)
+        return self.web
+
+    def wait_for_web(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while _port_free(self.config.web.host, self.config.web.port, socket.SOCK_STREAM):
+            if (self.web is not None and self.web.poll() is not None) or time.monotonic() > deadline:
+                raise StackError(f"the web server did not come up; see {self.state_dir / 'logs' / 'web.log'}")
+            time.sleep(0.1)
 
     def router_apps(self) -> list[str]:
         return [f"hotline-acd-{home}" for home in range(1, self.config.acd.routers + 1)]
@@ -204,6 +223,9 @@ class Hotline:
                 if process.poll() is not None and not self._stopping.is_set():
                     log.warning("acd router %d exited with %s; restarting it", home, process.returncode)
                     self.start_router(home)
+            if self.web is not None and self.web.poll() is not None and not self._stopping.is_set():
+                log.warning("the web server exited with %s; restarting it", self.web.returncode)
+                self.start_web()
 
     def stop(self) -> None:
         """Stop everything this object started, in reverse order; safe to call more than once."""
@@ -214,6 +236,9 @@ class Hotline:
         for home, process in list(self.routers.items()):
             stop_child(process, f"acd router {home}")
         self.routers.clear()
+        if self.web is not None:
+            stop_child(self.web, "web")
+            self.web = None
         self.asterisk.stop()
         if self.agi is not None:
             self.agi.stop()

@@ -408,3 +408,37 @@ def small_demo_utility(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     """A demo utility of 300 customers of this test's own, to change as it likes."""
     with demo_database(request.param, tmp_path, 300) as database:
         yield database
+
+
+# -- the pages and the API ---------------------------------------------------------------------------------------
+
+WEB_PASSWORD = "correct horse 95598"
+
+
+@dataclass
+class WebLogins:
+    """Logins of the sandbox's demo seed, with a password the tests know (the seed's own are random)."""
+
+    __test__ = False
+
+    agents: tuple[str, ...]  # staff numbers: each is also the agent's login
+    supervisor: str = "supervisor"
+    admin: str = "admin"
+    dispatcher: str = "dispatch"
+    password: str = WEB_PASSWORD
+
+
+@pytest.fixture(scope="session")
+def web_logins(testbed: Testbed) -> WebLogins:
+    from sqlalchemy import select
+
+    from crm.models import Role, User
+    from crm.users import set_password
+
+    sessions = testbed.hotline.contacts.sessions
+    with sessions() as s:
+        logins = list(s.scalars(select(User.login).where(User.role == Role.AGENT).order_by(User.login)))
+    chosen = WebLogins(agents=tuple(logins[:6]))
+    for login in (*chosen.agents, chosen.supervisor, chosen.admin, chosen.dispatcher):
+        assert set_password(sessions, login, WEB_PASSWORD), login
+    return chosen

@@ -1,4 +1,5 @@
-"""users: who logs in to the agent desktop, the supervisor monitor and the API, with a role
+"""users: who logs in to the agent desktop, the supervisor monitor and the API, with a role; the agent's notes and
+hot topics on a contact
 
 Revision ID: 0006
 Revises: 0005
@@ -26,7 +27,13 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
+    with op.batch_alter_table("contacts") as batch:
+        batch.add_column(sa.Column("agent_notes", sa.String(2000), nullable=False, server_default=""))
+        batch.add_column(sa.Column("topics", sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("contacts") as batch:
+        batch.drop_column("topics")
+        batch.drop_column("agent_notes")
     op.drop_table("users")

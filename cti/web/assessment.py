@@ -1,0 +1,67 @@
+"""Agent assessment (座席考核, seed 002 4.3): per agent and period, the figures and the call recordings;
+supervisors only."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, render_template, request, send_file
+
+from crm import periods
+from crm.models import Contact, Role
+from cti.screenpop import plain
+from cti.web.auth import requires
+from cti.web.backend import backend
+
+bp = Blueprint("assessment", __name__)
+
+
+def period() -> tuple[datetime, datetime]:
+    """The period asked for as ?from=YYYY-MM-DD&to=YYYY-MM-DD (local days, both included); default: today."""
+    today = periods.local_day(periods.now_utc())
+    try:
+        first = date.fromisoformat(request.args.get("from") or today.isoformat())
+        last = date.fromisoformat(request.args.get("to") or first.isoformat())
+    except ValueError:
+        abort(400, "from and to are dates: YYYY-MM-DD")
+    if last < first or (last - first).days > 366:
+        abort(400, "the period runs forwards and spans at most a year")
+    start = datetime.combine(first, time(), periods.LOCAL)
+    end = datetime.combine(last + timedelta(days=1), time(), periods.LOCAL)
+    return start, end
+
+
+@bp.get("/assessment")
+@requires(Role.SUPERVISOR, Role.ADMIN)
+def page() -> Any:
+    return render_template("assessment.html")
+
+
+@bp.get("/api/assessment")
+@requires(Role.SUPERVISOR, Role.ADMIN)
+def assessment() -> Any:
+    start, end = period()
+    b = backend()
+    agents = b.reports.assessment(start, end, b.recordings)
+    orders = b.orders_by_agent(start, end)
+    rows = []
+    for a in agents:
+        row = plain(a)
+        row.update(orders.get(row["agent"], {"orders_created": 0, "orders_returned": 0}))
+        rows.append(row)
+    return jsonify(start=start.isoformat(), end=end.isoformat(), agents=rows)
+
+
+@bp.get("/api/recordings/<int:contact_id>")
+@requires(Role.SUPERVISOR, Role.ADMIN)
+def recording(contact_id: int) -> Any:
+    with backend().sessions() as session:
+        contact = session.get(Contact, contact_id)
+        if contact is None:
+            abort(404, "no such contact")
+        uniqueid = contact.uniqueid
+    path = backend().recordings / f"acd-{uniqueid}.wav"
+    if not path.is_file():
+        abort(404, "this call has no recording")
+    return send_file(path, mimetype="audio/wav", conditional=True)

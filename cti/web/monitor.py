@@ -1,0 +1,89 @@
+"""The supervisor's floor monitor (班长监控): the live floor (agents, waiting calls) from the ACD, today's figures
+from the database, pushed over /ws; and the supervisor's actions on agents and calls."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, render_template
+
+from crm import periods
+from crm.models import Role
+from cti.screenpop import plain
+from cti.web.auth import me, requires
+from cti.web.backend import Backend, backend
+from cti.web.desk import answer, body
+
+bp = Blueprint("monitor", __name__)
+
+# Today's figures come from the database: recomputed at most this often, however busy the floor is.
+FIGURES_EVERY_S = 5.0
+_figures_lock = threading.Lock()
+_figures_cache: dict[int, tuple[float, dict[str, Any]]] = {}
+
+
+def figures(b: Backend) -> dict[str, Any]:
+    """Today's service figures per queue and tier, the day's chart and the abandoned calls (cached briefly)."""
+    key = id(b)
+    with _figures_lock:
+        cached = _figures_cache.get(key)
+        if cached and time.monotonic() - cached[0] < FIGURES_EVERY_S:
+            return cached[1]
+    now = periods.now_utc()
+    data = b.reports.today(now, b.config.web.service_level_s)
+    data["overdue_orders"] = b.overdue_orders(now)
+    with _figures_lock:
+        _figures_cache[key] = (time.monotonic(), data)
+    return data
+
+
+def snapshot(b: Backend) -> dict[str, Any]:
+    """The whole monitor: the live floor and today's figures; what /api/monitor returns and /ws pushes."""
+    return {"at_ms": int(time.time() * 1000), "floor": b.desk.floor(), "today": plain(figures(b))}
+
+
+@bp.get("/monitor")
+@requires(Role.SUPERVISOR, Role.ADMIN)
+def page() -> Any:
+    return render_template("monitor.html", seats=backend().config.seats.names())
+
+
+@bp.get("/api/monitor")
+@requires(Role.SUPERVISOR, Role.ADMIN)
+def monitor() -> Any:
+    return jsonify(snapshot(backend()))
+
+
+@bp.post("/api/agents/<agent>/pause")
+@requires(Role.SUPERVISOR, Role.ADMIN)
+def force_pause(agent: str) -> Any:
+    return answer(*backend().desk.force_pause(agent, me().login))
+
+
+@bp.post("/api/agents/<agent>/logout")
+@requires(Role.SUPERVISOR, Role.ADMIN)
+def force_logout(agent: str) -> Any:
+    return answer(*backend().desk.force_logout(agent, me().login))
+
+
+@bp.post("/api/calls/<call>/priority")
+@requires(Role.SUPERVISOR, Role.ADMIN)
+def raise_priority(call: str) -> Any:
+    priority = body().get("priority")
+    if not isinstance(priority, int) or not 0 <= priority < 100:
+        abort(400, "priority must be a whole number from 0 to 99")
+    return answer(*backend().desk.raise_priority(call, priority, me().login))
+
+
+@bp.post("/api/calls/<call>/<mode>")
+@requires(Role.SUPERVISOR, Role.ADMIN)
+def supervise(call: str, mode: str) -> Any:
+    if mode not in ("listen", "whisper", "barge"):
+        abort(404, "no such action")
+    seat = str(body().get("seat", ""))
+    if seat not in backend().config.seats.names():
+        abort(400, f"no seat {seat!r}")
+    action = getattr(backend().desk, mode)
+    return answer(*action(call, seat))

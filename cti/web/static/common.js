@@ -1,0 +1,59 @@
+// Shared by every page: the CSRF token on every state-changing request, the language switch, the live socket.
+"use strict";
+const Hotline = (() => {
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+
+  async function api(method, path, body) {
+    const options = { method, headers: { "X-CSRFToken": csrf, Accept: "application/json" }, credentials: "same-origin" };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    const response = await fetch(path, options);
+    let data = null;
+    try { data = await response.json(); } catch (e) { data = { detail: response.statusText }; }
+    if (!response.ok) {
+      const error = new Error((data && data.detail) || response.statusText);
+      error.status = response.status;
+      throw error;
+    }
+    return data;
+  }
+
+  // One socket per page, reopened after a drop; onMessage gets every message as an object.
+  function live(onMessage) {
+    const banner = document.getElementById("live-status");
+    let delay = 500;
+    function open() {
+      const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+      ws.onopen = () => { delay = 500; banner.hidden = true; };
+      ws.onmessage = (m) => {
+        const message = JSON.parse(m.data);
+        if (message.type === "live.lost") banner.hidden = false;
+        if (message.type === "live.restored" || message.type === "hello") banner.hidden = message.live === false;
+        onMessage(message);
+      };
+      ws.onclose = () => { banner.hidden = false; setTimeout(open, delay); delay = Math.min(delay * 2, 5000); };
+    }
+    open();
+  }
+
+  function text(id, value) {
+    const el = document.getElementById(id);
+    if (el) el.textContent = value === undefined || value === null || value === "" ? "—" : String(value);
+  }
+
+  function yuan(fen) { return (fen / 100).toFixed(2) + (document.body.dataset.lang === "en" ? " CNY" : " 元"); }
+  function seconds(s) {
+    s = Math.max(0, Math.round(s));
+    return s >= 60 ? Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0") : s + "s";
+  }
+  function percent(x) { return x === null || x === undefined ? "—" : (100 * x).toFixed(0) + "%"; }
+
+  document.getElementById("lang-switch").addEventListener("click", (e) => {
+    document.cookie = "lang=" + e.target.dataset.to + "; path=/; max-age=31536000; samesite=lax";
+    location.reload();
+  });
+
+  return { api, live, text, yuan, seconds, percent };
+})();

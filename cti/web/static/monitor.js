@@ -1,0 +1,140 @@
+// The floor monitor: redrawn from each pushed snapshot ("monitor.floor"); no polling.
+"use strict";
+(() => {
+  const error = document.getElementById("monitor-error");
+  const en = document.documentElement.lang === "en";
+  let last = null;
+
+  function fail(e) { error.textContent = e.message; error.hidden = false; }
+
+  function row(cells) {
+    const tr = document.createElement("tr");
+    for (const c of cells) {
+      const td = document.createElement("td");
+      if (c instanceof Node) td.appendChild(c); else td.textContent = c;
+      tr.appendChild(td);
+    }
+    return tr;
+  }
+
+  function figureCells(f) {
+    f = f || {};
+    return [f.offered ?? 0, Hotline.percent(f.service_level), f.asa_s == null ? "—" : Hotline.seconds(f.asa_s),
+            Hotline.percent(f.abandon_rate), f.aht_s == null ? "—" : Hotline.seconds(f.aht_s)];
+  }
+
+  function table(id, live, today, now) {
+    const names = new Set([...Object.keys(live || {}), ...Object.keys(today || {})]);
+    const rows = [...names].sort().map((name) => {
+      const l = (live || {})[name] || {};
+      const waitMs = l.oldest_entered_ms ? now - l.oldest_entered_ms : 0;
+      return row([name, l.waiting || 0, Hotline.seconds(waitMs / 1000), ...figureCells((today || {})[name])]);
+    });
+    document.querySelector("#" + id + " tbody").replaceChildren(...rows);
+  }
+
+  function button(label, handler) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    b.addEventListener("click", async () => { try { await handler(); } catch (e) { fail(e); } });
+    return b;
+  }
+
+  function seat() { return document.getElementById("my-seat").value; }
+
+  function render(snapshot) {
+    last = snapshot;
+    const now = snapshot.at_ms;
+    const floor = snapshot.floor || {};
+    const today = snapshot.today || {};
+    const waiting = (floor.calls || []).filter((c) => c.state === "waiting");
+    const oldest = waiting.reduce((m, c) => Math.min(m, c.entered_ms), now);
+    Hotline.text("total-waiting", waiting.length);
+    Hotline.text("total-longest", Hotline.seconds((now - oldest) / 1000));
+    const total = today.total || {};
+    Hotline.text("total-sl", Hotline.percent(total.service_level));
+    Hotline.text("total-asa", total.asa_s == null ? null : Hotline.seconds(total.asa_s));
+    Hotline.text("total-abandon", Hotline.percent(total.abandon_rate));
+    Hotline.text("total-aht", total.aht_s == null ? null : Hotline.seconds(total.aht_s));
+    Hotline.text("total-overdue", today.overdue_orders || 0);
+    document.getElementById("total-overdue").parentElement.classList.toggle("alarm", (today.overdue_orders || 0) > 0);
+    table("queues", floor.groups, today.queues, now);
+    table("tiers", floor.tiers, today.tiers, now);
+    document.querySelector("#waiting tbody").replaceChildren(...waiting.sort((a, b) => a.entered_ms - b.entered_ms).map((c) =>
+      row([c.caller, c.tier, c.group, Hotline.seconds((now - c.entered_ms) / 1000),
+           button(en ? "Raise" : "提升", () => Hotline.api("POST", "/api/calls/" + encodeURIComponent(c.id) + "/priority", { priority: Math.min((c.priority || 0) + 10, 99) }))])));
+    renderAgents(floor.agents || [], now);
+    renderChart(today.intervals || []);
+    const ul = document.getElementById("abandoned");
+    ul.replaceChildren(...(today.abandoned_calls || []).slice(0, 20).map((a) => {
+      const li = document.createElement("li");
+      li.textContent = (a.at || "").slice(11, 19) + " " + (a.caller || "") + " " + (a.queue || "") + " " + (a.tier || "") + " " + Hotline.seconds(a.waited_s || 0);
+      return li;
+    }));
+  }
+
+  function renderAgents(agents, now) {
+    document.getElementById("agent-count").textContent = "(" + agents.length + ")";
+    const tiles = agents.sort((a, b) => a.id.localeCompare(b.id)).map((a) => {
+      const div = document.createElement("div");
+      div.className = "agent";
+      div.dataset.state = a.state;
+      div.dataset.agent = a.id;
+      const name = document.createElement("div");
+      name.className = "name";
+      name.textContent = a.id + " · " + a.state + " " + Hotline.seconds((now - (a.since_ms || now)) / 1000);
+      const detail = document.createElement("div");
+      detail.className = "muted";
+      detail.textContent = (a.seat || "") + (a.pause_reason ? " · " + a.pause_reason : "") + (a.caller ? " · " + a.caller + " " + (a.tier || "") : "");
+      const acts = document.createElement("div");
+      acts.className = "acts";
+      if (a.call && a.state === "busy") {
+        for (const [mode, zh] of [["listen", "监听"], ["whisper", "密语"], ["barge", "强插"]]) {
+          acts.appendChild(button(en ? mode : zh, () => Hotline.api("POST", "/api/calls/" + encodeURIComponent(a.call) + "/" + mode, { seat: seat() })));
+        }
+      }
+      acts.appendChild(button(en ? "Pause" : "示忙", () => Hotline.api("POST", "/api/agents/" + encodeURIComponent(a.id) + "/pause", {})));
+      acts.appendChild(button(en ? "Sign out" : "签出", () => Hotline.api("POST", "/api/agents/" + encodeURIComponent(a.id) + "/logout", {})));
+      div.append(name, detail, acts);
+      return div;
+    });
+    document.getElementById("agent-grid").replaceChildren(...tiles);
+  }
+
+  function renderChart(intervals) {
+    const svg = document.getElementById("chart");
+    const ns = "http://www.w3.org/2000/svg";
+    const max = Math.max(1, ...intervals.map((i) => i.offered || 0));
+    const w = 480 / Math.max(intervals.length, 1);
+    const parts = [];
+    let line = "";
+    intervals.forEach((i, n) => {
+      const h = 110 * (i.offered || 0) / max;
+      const bar = document.createElementNS(ns, "rect");
+      bar.setAttribute("class", "bar-offered");
+      bar.setAttribute("x", n * w + 1); bar.setAttribute("y", 120 - h); bar.setAttribute("width", Math.max(w - 2, 1)); bar.setAttribute("height", h);
+      parts.push(bar);
+      const ha = 110 * (i.abandoned || 0) / max;
+      const ab = document.createElementNS(ns, "rect");
+      ab.setAttribute("class", "bar-abandoned");
+      ab.setAttribute("x", n * w + 1); ab.setAttribute("y", 120 - ha); ab.setAttribute("width", Math.max(w - 2, 1)); ab.setAttribute("height", ha);
+      parts.push(ab);
+      if (i.service_level != null) line += (line ? " L" : "M") + (n * w + w / 2) + " " + (120 - 110 * i.service_level);
+      if (n % 4 === 0) {
+        const label = document.createElementNS(ns, "text");
+        label.setAttribute("x", n * w); label.setAttribute("y", 136);
+        label.textContent = (i.start || "").slice(11, 16);
+        parts.push(label);
+      }
+    });
+    if (line) { const path = document.createElementNS(ns, "path"); path.setAttribute("class", "sl"); path.setAttribute("d", line); parts.push(path); }
+    svg.replaceChildren(...parts);
+  }
+
+  // Time in state moves on between snapshots.
+  setInterval(() => { if (last) { last.at_ms += 1000; render(last); } }, 1000);
+
+  Hotline.live((m) => { if (m.type === "monitor.floor") render(m.data); });
+  Hotline.api("GET", "/api/monitor").then(render).catch(fail);
+})();
