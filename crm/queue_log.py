@@ -23,7 +23,11 @@ _DATA_FIELDS = {
     "queue.complete": ("ended_by",),
     "queue.escalate": ("step", "previous"),
     "agent.login": ("seat",),
-    "agent.pause": ("reason",),
+    "agent.pause": ("reason", "by"),
+    "agent.logout": ("by",),
+    "agent.pending": ("action", "by"),
+    "queue.transfer": ("from_queue", "talk_s"),
+    "queue.priority": ("priority", "previous", "by"),
     "agent.wrapup": ("seconds",),
     "agent.ready": ("after",),
 }

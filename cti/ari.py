@@ -89,6 +89,13 @@ class Ari:
         await self.request("POST", f"/channels/{channel_id}/continue", context=context, extension=extension,
                            priority=1)  # fmt: skip
 
+    async def snoop(self, channel_id: str, app: str, app_args: str, snoop_id: str, spy: str = "both",
+                    whisper: str = "none") -> Any:  # fmt: skip
+        """A snoop channel on `channel_id`, entering `app`: it hears the channel's audio (`spy`: in, out, both,
+        none) and what is played into it reaches the channel (`whisper`: out is toward the channel's phone)."""
+        return await self.request("POST", f"/channels/{channel_id}/snoop", spy=spy, whisper=whisper, app=app,
+                                  appArgs=app_args, snoopId=snoop_id)  # fmt: skip
+
     async def create_bridge(self, bridge_id: str, kind: str = "mixing") -> Any:
         return await self.request("POST", "/bridges", type=kind, bridgeId=bridge_id)
 

@@ -1,5 +1,7 @@
-"""The agent desk: log in on a seat, go ready, pause, log out, and read agents' and calls' states. A synchronous
-face over the ACD's services, for the CLI, the web pages and tests; it runs its own event loop on a thread."""
+"""The agent desk and the supervisor's monitor: log in on a seat, go ready, pause, log out, hang up and transfer a
+call; listen, whisper, barge, force a pause or a logout, raise a caller's priority; read the live floor. A
+synchronous face over the ACD's services, for the CLI, the web pages and tests; it runs its own event loop on a
+thread."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any, TypeVar
 from cti.ari import Ari
 from cti.notifier import Notifier, queue_log_sink
 from cti.policy import AgentProfile, Policy
-from cti.services import Acd
+from cti.services import Acd, FloorView
 from cti.store import AcdStore, connect_redis
 from hotline.config import Config
 
@@ -66,3 +68,46 @@ class AgentDesk:
 
     def call(self, call: str) -> dict[str, str]:
         return self._run(self.acd.store.call(call))
+
+    # -- the agent's call controls ----------------------------------------------------------------------------
+
+    def hang_up(self, call: str, agent: str) -> tuple[bool, str]:
+        """(True, the agent's state now: "wrap_up", or "paused"/"logged_out" if a supervisor asked for it) or
+        (False, why not)."""
+        return self._run(self.acd.hang_up(call, agent))
+
+    def transfer(self, call: str, agent: str, target: str) -> tuple[bool, str]:
+        """target: "skill:NAME", "team:NAME", "agent:ID" or "all". (True, "ringing" | "waiting" | "waiting: no agent
+        of <target> is logged in") or (False, why not)."""
+        return self._run(self.acd.transfer(call, agent, target))
+
+    # -- the supervisor's --------------------------------------------------------------------------------------
+
+    def listen(self, call: str, supervisor_seat: str, by: str = "") -> tuple[bool, str]:
+        """(True, the supervision's id) once the seat rings, or (False, why not)."""
+        return self._run(self.acd.supervise(call, supervisor_seat, "listen", by))
+
+    def whisper(self, call: str, supervisor_seat: str, by: str = "") -> tuple[bool, str]:
+        return self._run(self.acd.supervise(call, supervisor_seat, "whisper", by))
+
+    def barge(self, call: str, supervisor_seat: str, by: str = "") -> tuple[bool, str]:
+        return self._run(self.acd.supervise(call, supervisor_seat, "barge", by))
+
+    def stop_supervision(self, supervision: str) -> bool:
+        """Hang up the supervisor's leg; False if the supervision had already ended."""
+        return self._run(self.acd.end_supervision(supervision, "stopped"))
+
+    def force_pause(self, agent: str, by: str) -> tuple[bool, str]:
+        """(True, "paused" | "pending") or (False, "logged_out"); pending: when the agent's current call ends."""
+        return self._run(self.acd.force_pause(agent, by))
+
+    def force_logout(self, agent: str, by: str) -> tuple[bool, str]:
+        """(True, "logged_out" | "pending") or (False, "logged_out"); pending: when the agent's current call ends."""
+        return self._run(self.acd.force_logout(agent, by))
+
+    def raise_priority(self, call: str, priority: int, by: str) -> tuple[bool, str]:
+        """(True, "ringing" | "waiting") or (False, why not)."""
+        return self._run(self.acd.raise_priority(call, priority, by))
+
+    def floor(self) -> FloorView:
+        return self._run(self.acd.floor())

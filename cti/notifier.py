@@ -5,15 +5,32 @@ An event is one JSON object:
 
   {"type": "queue.enter" | "queue.offer" | "queue.connect" | "queue.noanswer" | "queue.reject" |
            "queue.abandon" | "queue.complete" | "queue.transfer" | "queue.escalate" | "queue.announce" |
-           "queue.announced" |
-           "agent.login" | "agent.ready" | "agent.pause" | "agent.wrapup" | "agent.logout",
+           "queue.announced" | "queue.priority" |
+           "agent.login" | "agent.ready" | "agent.pause" | "agent.wrapup" | "agent.logout" | "agent.pending" |
+           "supervise.start" | "supervise.end",
    "at": "2026-11-23T04:21:06.123+00:00",   # when it happened (UTC)
    "call": "1795407666.0" | null,          # the caller's channel uniqueid
    "queue": "skill:billing" | null,        # the group the call was waiting for
    "agent": "1001" | null,
    "data": {...}}                           # per type: hold_s, ring_s, talk_s, position, priority, cause, reason
 
+The data of the desk's and the supervisor's actions:
+
+  queue.transfer   queue: the target group, agent: the agent who transferred;
+                   {from_agent, from_queue, to, talk_s}
+  queue.priority   queue: the call's group; {priority, previous, by}
+  agent.pause      {reason}; a supervisor's: {reason: "supervisor", by}, plus deferred: true when it waited for the
+                   end of the agent's call
+  agent.logout     {} from the agent; a supervisor's: {by}, plus deferred: true as for a pause
+  agent.pending    a supervisor's pause or logout of an agent ringing or talking, taken when that call ends:
+                   {action: "pause" | "logout", by}
+  supervise.start  call, agent: the supervised agent; {supervision, mode: listen | whisper | barge, seat, by}
+  supervise.end    as supervise.start, plus {reason, started, duration_s}; reason: supervisor (hung up), stopped
+                   (from the desk), call_ended, transferred, unanswered, failed. Every supervision requested ends
+                   in one, started or not.
+
 The queue-log row keeps the fields of Asterisk's queue_log: time, callid, queuename, agent, event, data1..data5.
+Supervision events are not queue events and stay out of it.
 """
 
 from __future__ import annotations
@@ -51,6 +68,9 @@ QUEUE_LOG_NAMES = {
     "agent.pause": "PAUSE",
     "agent.wrapup": "WRAPUP",
     "agent.logout": "REMOVEMEMBER",
+    # Not Asterisk's: it has no event for these.
+    "queue.priority": "PRIORITY",
+    "agent.pending": "PENDING",
 }
 
 

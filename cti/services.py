@@ -9,16 +9,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypedDict
 
 import httpx
 
 from cti.ari import Ari, AriError
 from cti.notifier import Notifier, event
 from cti.policy import AgentProfile, Policy, Step
-from cti.store import AcdStore, Offer, call_score
+from cti.store import MAX_PRIORITY, AcdStore, FloorData, Offer, Refused, call_score
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,12 @@ _NO_ANSWER_CAUSES = {18, 19}  # no user responding, no answer
 DEFAULT_HANDLE_S = 180
 # Any other cause means the seat could not be reached (unregistered: 20 subscriber absent; 3 no route; 27...).
 SURVEY_CONTEXT = "acd-after-call"
+# How a supervisor takes part: listen (hears both), whisper (hears both, is heard by the agent only), barge (joins
+# the conversation).
+SUPERVISION_MODES = ("listen", "whisper", "barge")
+# Seconds a supervisor's seat rings before the supervision is given up.
+SUPERVISOR_RING_S = 20
+_TARGET = re.compile(r"(skill|team|agent):\S+|all")
 
 
 def now_ms() -> int:
@@ -60,6 +68,22 @@ def call_of_leg(channel_id: str) -> str | None:
     if not channel_id.startswith("acdleg-"):
         return None
     return channel_id.split("-", 2)[2]
+
+
+def bridge_of_leg(leg: str) -> str:
+    """The bridge of an agent leg's conversation, acdbridge-<token>-<call>: one per conversation, so that a
+    transferred caller's next conversation never meets the last one's bridge."""
+    return "acdbridge-" + leg.removeprefix("acdleg-")
+
+
+def supervision_of(channel_id: str) -> tuple[str, str] | None:
+    """(supervision, call) of a supervisor's leg (acdsup-<id>-<call>) or of the snoop on the agent's leg
+    (acdsnoop-<id>-<call>)."""
+    kind, _, rest = channel_id.partition("-")
+    supervision, _, call = rest.partition("-")
+    if kind not in ("acdsup", "acdsnoop") or not supervision or not call:
+        return None
+    return supervision, call
 
 
 # How a number is said: the prompt fragments (hotline/<lang>/<name>) for a whole number in a language. app.py
@@ -201,10 +225,15 @@ class Acd:
             await self.notifier.publish(event("queue.abandon", call, None, agent, during="ringing"))
             if agent_state == "ready":
                 await self.offer_agent(agent)
+            elif agent_state == "paused":
+                await self._paused_after_call(agent)
         elif state == "connected":
             await self._hangup(leg)
-            await self._wrap_up(agent)
+            await self._after_call(agent, agent_state)
             await self.notifier.publish(event("queue.complete", call, None, agent, ended_by="caller"))
+            with contextlib.suppress(AriError):
+                await self.ari.destroy_bridge(bridge_of_leg(leg))
+            await self._end_supervisions(call, "call_ended")
 
     # -- offering --------------------------------------------------------------------------------------------
 
@@ -270,8 +299,7 @@ class Acd:
         if agent_state == "held":
             await self.store.add_timer("holdback", agent, "held", now_ms() + self.policy.timing.holdback * 1000)
         elif agent_state == "paused":
-            reason = "missed calls" if outcome == "noanswer" else "seat unreachable"
-            await self.notifier.publish(event("agent.pause", None, None, agent, reason=reason))
+            await self._paused_after_call(agent, "missed calls" if outcome == "noanswer" else "seat unreachable")
         if requeued == "requeued" and not await self.offer_call(call):
             await self._hold(call)
 
@@ -281,7 +309,7 @@ class Acd:
             await self._hangup(leg)
             return
         fields = await self.store.call(call)
-        bridge = f"acdbridge-{call}"
+        bridge = bridge_of_leg(leg)
         try:
             # Asterisk runs a channel's commands one after another: an announcement still playing would hold the
             # caller out of the bridge until it ends.
@@ -300,26 +328,52 @@ class Acd:
         hold_s = (now_ms() - int(fields.get("entered", now_ms()))) / 1000 if fields else 0.0
         await self.notifier.publish(event("queue.connect", call, fields.get("group"), agent, hold_s=round(hold_s, 3)))
 
-    async def agent_left(self, call: str) -> None:
+    async def agent_left(self, call: str, leg: str | None = None) -> None:
         """The agent hung up a connected call: the agent goes to wrap-up (or straight on to the next call), the
-        caller on to the satisfaction survey."""
+        caller on to the satisfaction survey. `leg` is the agent leg that ended, when known: the leg of a
+        conversation the caller has since been transferred out of ends nothing."""
         fields = await self.store.call(call)
         if fields.get("state") != "connected":
             return  # a leg hung up before it was answered ends in leg_gone_unanswered
+        if leg is not None and fields.get("leg") != leg:
+            return
         finished = await self.store.finish(call, now_ms())
         if finished is None:
             return
-        state, agent, _, _ = finished
+        state, agent, _, agent_state = finished
         if state == "connected":
             # The agent first: a freed agent should not wait on the caller's housekeeping.
             await self.notifier.publish(event("queue.complete", call, fields.get("group"), agent, ended_by="agent"))
-            await self._wrap_up(agent)
+            await self._after_call(agent, agent_state)
             await self.store.add_handle_time(now_ms() - int(fields.get("connected") or now_ms()))
         with contextlib.suppress(AriError):
             await self.ari.continue_in_dialplan(call, SURVEY_CONTEXT)
         if fields.get("bridge"):
             with contextlib.suppress(AriError):
                 await self.ari.destroy_bridge(fields["bridge"])
+        await self._end_supervisions(call, "call_ended")
+
+    async def _after_call(self, agent: str, agent_state: str) -> None:
+        """The agent's conversation is over: wrap-up, unless a supervisor's pause or logout was waiting for it."""
+        if agent_state == "paused":
+            await self._paused_after_call(agent)
+        else:
+            await self._wrap_up(agent)
+
+    async def _paused_after_call(self, agent: str, reason: str = "") -> None:
+        """The agent was paused as their call or offer ended: by a supervisor's pause or logout asked for during the
+        call (a logout is carried out now), or for `reason` (missed calls, an unreachable seat)."""
+        info = await self.store.agent(agent)
+        by = info.get("paused_by", "")
+        if info.get("pending") == "logout":
+            if await self.store.logout(agent) == 1:
+                await self.notifier.publish(event("agent.logout", None, None, agent, by=by, deferred=True))
+        elif info.get("pause_reason") == "supervisor":
+            await self.notifier.publish(
+                event("agent.pause", None, None, agent, reason="supervisor", by=by, deferred=True)
+            )
+        elif reason:
+            await self.notifier.publish(event("agent.pause", None, None, agent, reason=reason))
 
     async def _wrap_up(self, agent: str) -> None:
         if not agent:
@@ -375,6 +429,256 @@ class Acd:
             await self.notifier.publish(event("agent.logout", None, None, agent))
         return result == 1
 
+    # -- the agent desktop's call controls -------------------------------------------------------------------
+
+    async def hang_up(self, call: str, agent: str) -> tuple[bool, str]:
+        """The agent's hang-up button: ends a connected call as the agent's softphone hanging up does (the caller
+        goes on to the survey, the agent to wrap-up). Returns (True, the agent's state now) or (False, why not)."""
+        fields = await self.store.call(call)
+        if fields.get("state") != "connected" or fields.get("agent") != agent:
+            return False, f"the call is not connected to {agent}"
+        # The call is finished here before the leg is hung up, so that the router holding the call, seeing the leg
+        # end, finds nothing left to do, and the agent's state can be answered at once.
+        await self.agent_left(call, fields["leg"])
+        await self._hangup(fields["leg"])
+        return True, (await self.store.agent(agent)).get("state") or "logged_out"
+
+    async def transfer(self, call: str, agent: str, target: str) -> tuple[bool, str]:
+        """The agent hands a connected caller to a group ("skill:…", "team:…", "all") or an agent ("agent:…"). The
+        agent's leg ends and the agent goes to wrap-up; the caller hears music and waits in the target's line with
+        their priority and first arrival, offered like any waiting call. A target no logged-in agent belongs to is
+        accepted (the caller waits for one) if the routing policy names it. Returns (True, "ringing" | "waiting" |
+        "waiting: no agent of <target> is logged in") or (False, why not)."""
+        problem = await self._transfer_problem(target, agent)
+        if problem:
+            return False, problem
+        members = await self.store.members(target)
+        result = await self.store.transfer(call, agent, target, now_ms())
+        if isinstance(result, Refused):
+            return False, result.reason
+        talk_ms = now_ms() - result.connected_ms
+        await self.notifier.publish(
+            event(
+                "queue.transfer",
+                call,
+                target,
+                agent,
+                from_agent=agent,
+                from_queue=result.from_group,
+                to=target,
+                talk_s=round(talk_ms / 1000, 3),
+            )
+        )
+        await self._after_call(agent, result.agent_state)
+        await self.store.add_handle_time(talk_ms)
+        await self._end_supervisions(call, "transferred")
+        await self._hangup(result.leg)
+        with contextlib.suppress(AriError):
+            await self.ari.destroy_bridge(bridge_of_leg(result.leg))
+        await self._hold(call)
+        detail = "ringing" if await self.offer_call(call) else "waiting"
+        if (await self.store.call(call)).get("state") == "connected":
+            # Another router offered the call and its agent answered while the music started: the bridge wins.
+            with contextlib.suppress(AriError):
+                await self.ari.stop_moh(call)
+        if members == 0:
+            log.warning("call %s transferred to %s, where no agent is logged in", call, target)
+            detail = f"waiting: no agent of {target} is logged in"
+        return True, detail
+
+    async def _transfer_problem(self, target: str, agent: str) -> str | None:
+        if not _TARGET.fullmatch(target):
+            return f"unknown target {target!r}: skill:NAME, team:NAME, agent:ID or all"
+        if target == f"agent:{agent}":
+            return "a call cannot be transferred to the agent who has it"
+        if target.startswith("agent:"):
+            if not await self.store.agent(target.removeprefix("agent:")):
+                return f"agent {target.removeprefix('agent:')} is not logged in"
+            return None
+        named = {step.target for steps in self.policy.workflows.values() for step in steps}
+        if target not in named and await self.store.members(target) == 0:
+            return f"unknown target {target}: the routing policy does not name it and no agent belongs to it"
+        return None
+
+    # -- supervision -----------------------------------------------------------------------------------------
+
+    async def supervise(self, call: str, seat: str, mode: str, by: str = "") -> tuple[bool, str]:
+        """Ring a supervisor's seat to listen to, whisper to the agent of, or barge into a connected call. Returns
+        (True, the supervision's id) once the seat rings, or (False, why not). The supervision begins when the
+        supervisor answers (supervise.start) and ends with the call, a transfer, or the supervisor hanging up."""
+        if mode not in SUPERVISION_MODES:
+            return False, f"unknown supervision mode {mode!r}"
+        state = await self.ari.endpoint_state("PJSIP", seat)
+        if state is None:
+            return False, f"no seat {seat}"
+        if state != "online":
+            return False, f"seat {seat} is not registered"
+        start = await self.store.start_supervision(call, mode, seat, by, now_ms())
+        if isinstance(start, Refused):
+            return False, start.reason
+        try:
+            await self.ari.originate(
+                endpoint=f"PJSIP/{seat}",
+                app=start.app,
+                app_args=f"supervise,{call},{start.supervision}",
+                channel_id=start.leg,
+                timeout=SUPERVISOR_RING_S,
+                caller_id=f'"{mode} {start.agent}" <{start.caller}>',
+                originator=call,
+            )
+        except (AriError, httpx.HTTPError) as exc:
+            log.warning("ringing supervisor seat %s failed: %r", seat, exc)
+            await self.end_supervision(start.supervision, "failed")
+            return False, f"seat {seat} cannot be rung"
+        return True, start.supervision
+
+    async def supervisor_answered(self, supervision: str, channel: str) -> None:
+        """The supervisor's seat answered: barge joins the call's bridge; listen and whisper snoop on the agent's
+        leg, and are bridged with the snoop when it enters the app (snoop_started)."""
+        record = await self.store.supervision(supervision)
+        fields = await self.store.call(record["call"]) if record else {}
+        if not record or fields.get("state") != "connected" or fields.get("agent") != record.get("agent"):
+            # The call ended, or moved to another agent, while the supervisor's seat rang.
+            await self.end_supervision(supervision, "call_ended")
+            await self._hangup(channel)
+            return
+        call = record["call"]
+        try:
+            if record["mode"] == "barge":
+                await self.ari.add_to_bridge(fields["bridge"], [channel])
+                await self._supervision_started(supervision, "", fields["bridge"])
+            else:
+                await self.ari.snoop(
+                    fields["leg"],
+                    app=fields["app"],
+                    app_args=f"snoop,{call},{supervision}",
+                    snoop_id=f"acdsnoop-{supervision}-{call}",
+                    spy="both",
+                    # Whisper: what the supervisor says goes out toward the agent's phone, not to the caller.
+                    whisper="out" if record["mode"] == "whisper" else "none",
+                )
+        except (AriError, httpx.HTTPError, KeyError) as exc:
+            log.warning("supervision %s of call %s failed: %r", supervision, call, exc)
+            await self.end_supervision(supervision, "failed")
+
+    async def snoop_started(self, supervision: str, snoop: str) -> None:
+        """The snoop on the agent's leg entered the app: bridge it with the supervisor."""
+        record = await self.store.supervision(supervision)
+        if record.get("state") != "ringing":
+            await self._hangup(snoop)
+            return
+        bridge = f"acdspy-{supervision}-{record['call']}"
+        try:
+            await self.ari.create_bridge(bridge)
+            await self.ari.add_to_bridge(bridge, [snoop, record["leg"]])
+        except (AriError, httpx.HTTPError) as exc:
+            log.warning("bridging supervision %s failed: %r", supervision, exc)
+            await self.end_supervision(supervision, "failed")
+            return
+        await self._supervision_started(supervision, snoop, bridge)
+
+    async def _supervision_started(self, supervision: str, snoop: str, bridge: str) -> None:
+        if not await self.store.supervision_active(supervision, now_ms(), snoop, bridge):
+            # It ended while being set up: undo what the ending could not know of yet.
+            if snoop:
+                await self._hangup(snoop)
+                with contextlib.suppress(AriError):
+                    await self.ari.destroy_bridge(bridge)
+            return
+        record = await self.store.supervision(supervision)
+        await self.notifier.publish(
+            event(
+                "supervise.start",
+                record.get("call"),
+                None,
+                record.get("agent"),
+                supervision=supervision,
+                mode=record.get("mode"),
+                seat=record.get("seat"),
+                by=record.get("by"),
+            )
+        )
+
+    async def end_supervision(self, supervision: str, reason: str) -> bool:
+        """End a supervision (once): the supervisor's leg, the snoop and their bridge go. False if it had ended."""
+        record = await self.store.end_supervision(supervision)
+        if record is None:
+            return False
+        call = record.get("call", "")
+        await self._hangup(record.get("leg", ""))
+        if record.get("mode") != "barge":
+            await self._hangup(f"acdsnoop-{supervision}-{call}")
+            with contextlib.suppress(AriError):
+                await self.ari.destroy_bridge(f"acdspy-{supervision}-{call}")
+        started = int(record.get("started") or 0)
+        await self.notifier.publish(
+            event(
+                "supervise.end",
+                call,
+                None,
+                record.get("agent"),
+                supervision=supervision,
+                mode=record.get("mode"),
+                seat=record.get("seat"),
+                by=record.get("by"),
+                reason=reason,
+                started=bool(started),
+                duration_s=round((now_ms() - started) / 1000, 3) if started else 0,
+            )
+        )
+        return True
+
+    async def _end_supervisions(self, call: str, reason: str) -> None:
+        for supervision in await self.store.supervisions_of(call):
+            await self.end_supervision(supervision, reason)
+
+    # -- the supervisor's actions on agents and calls --------------------------------------------------------
+
+    async def force_pause(self, agent: str, by: str) -> tuple[bool, str]:
+        """A supervisor pauses an agent (reason "supervisor"): at once, or when the call the agent rings or talks
+        on ends. Returns (True, "paused" | "pending") or (False, "logged_out")."""
+        ok, detail = await self.store.force(agent, "pause", by, now_ms())
+        if ok and detail == "paused":
+            await self.notifier.publish(event("agent.pause", None, None, agent, reason="supervisor", by=by))
+        elif ok:
+            await self.notifier.publish(event("agent.pending", None, None, agent, action="pause", by=by))
+        return ok, detail
+
+    async def force_logout(self, agent: str, by: str) -> tuple[bool, str]:
+        """A supervisor logs an agent out: at once, or when the call the agent rings or talks on ends (a caller is
+        never cut off for it). Returns (True, "logged_out" | "pending") or (False, "logged_out")."""
+        ok, detail = await self.store.force(agent, "logout", by, now_ms())
+        if ok and detail == "logged_out":
+            await self.notifier.publish(event("agent.logout", None, None, agent, by=by))
+        elif ok:
+            await self.notifier.publish(event("agent.pending", None, None, agent, action="logout", by=by))
+        return ok, detail
+
+    async def raise_priority(self, call: str, priority: int, by: str) -> tuple[bool, str]:
+        """A supervisor raises a waiting call's priority: it moves ahead in its line (its first arrival still
+        orders it among calls of the new priority) and is offered at once if an agent of its group is ready.
+        Returns (True, "ringing" | "waiting") or (False, why not)."""
+        if not 0 <= priority < MAX_PRIORITY:
+            return False, f"a priority is 0 to {MAX_PRIORITY - 1}"
+        fields = await self.store.call(call)
+        if not fields:
+            return False, "no such call"
+        score = call_score(priority, int(fields.get("entered") or now_ms()))
+        result = await self.store.raise_priority(call, priority, score)
+        if isinstance(result, Refused):
+            return False, result.reason
+        state, previous, group = result
+        await self.notifier.publish(
+            event("queue.priority", call, group, None, priority=priority, previous=previous, by=by)
+        )
+        if state == "waiting" and await self.offer_call(call):
+            return True, "ringing"
+        return True, state
+
+    async def floor(self) -> FloorView:
+        """The live floor for the supervisor's monitor, read in one round trip."""
+        return floor_view(await self.store.floor(), now_ms())
+
     # -- timers ----------------------------------------------------------------------------------------------
 
     async def run_timer(self, kind: str, ident: str, token: str) -> None:
@@ -394,3 +698,131 @@ class Acd:
             except Exception:
                 log.exception("timer %s:%s failed", kind, ident)
         return len(due)
+
+
+# -- the live floor, as the supervisor's monitor shows it ---------------------------------------------------------
+
+
+class AgentView(TypedDict):
+    id: str
+    state: str
+    since_ms: int
+    pause_reason: str
+    paused_by: str
+    pending: str  # "pause" or "logout" asked for by a supervisor during a call, else ""
+    seat: str
+    groups: list[str]
+    call: str | None
+    caller: str | None
+    tier: str | None
+
+
+class SupervisionView(TypedDict):
+    id: str
+    mode: str
+    seat: str
+    by: str
+    state: str  # ringing (the supervisor's seat) or active
+
+
+class CallView(TypedDict):
+    id: str
+    state: str
+    group: str
+    priority: int
+    tier: str
+    intent: str
+    entered_ms: int
+    agent: str | None
+    caller: str
+    transfers: int
+    supervisions: list[SupervisionView]
+
+
+class Waiting(TypedDict):
+    waiting: int
+    longest_wait_ms: int
+
+
+class GroupView(Waiting):
+    agents: int  # logged in
+    ready: int
+
+
+class FloorView(TypedDict):
+    at_ms: int
+    agents: list[AgentView]
+    calls: list[CallView]
+    groups: dict[str, GroupView]
+    tiers: dict[str, Waiting]
+
+
+def floor_view(data: FloorData, now: int) -> FloorView:
+    """The floor from Redis's hashes: agents by id, calls by arrival, and per group (personal agent:… groups only
+    when a call waits there) and per tier the calls waiting and the longest wait."""
+    calls: list[CallView] = []
+    for call, f in data.calls.items():
+        supervisions = data.supervisions.get(call, {})
+        calls.append(
+            CallView(
+                id=call,
+                state=f.get("state", ""),
+                group=f.get("group", ""),
+                priority=int(f.get("priority") or 0),
+                tier=f.get("tier", ""),
+                intent=f.get("intent", ""),
+                entered_ms=int(f.get("entered") or now),
+                agent=f.get("agent") or None,
+                caller=f.get("caller", ""),
+                transfers=int(f.get("transfers") or 0),
+                supervisions=[
+                    SupervisionView(
+                        id=sid,
+                        mode=s.get("mode", ""),
+                        seat=s.get("seat", ""),
+                        by=s.get("by", ""),
+                        state=s.get("state", ""),
+                    )
+                    for sid, s in sorted(supervisions.items())
+                ],
+            )
+        )
+    calls.sort(key=lambda c: (c["entered_ms"], c["id"]))
+    by_id = {c["id"]: c for c in calls}
+    groups: dict[str, GroupView] = {}
+    agents: list[AgentView] = []
+    for agent, f in sorted(data.agents.items()):
+        current = by_id.get(f.get("call", ""))
+        names = f.get("groups", "").split()
+        agents.append(
+            AgentView(
+                id=agent,
+                state=f.get("state", ""),
+                since_ms=int(f.get("since") or now),
+                pause_reason=f.get("pause_reason", ""),
+                paused_by=f.get("paused_by", ""),
+                pending=f.get("pending", ""),
+                seat=f.get("seat", ""),
+                groups=names,
+                call=current["id"] if current else None,
+                caller=current["caller"] if current else None,
+                tier=current["tier"] if current else None,
+            )
+        )
+        for name in names:
+            group = groups.setdefault(name, GroupView(waiting=0, longest_wait_ms=0, agents=0, ready=0))
+            group["agents"] += 1
+            group["ready"] += int(f.get("state") == "ready")
+    tiers: dict[str, Waiting] = {}
+    for c in calls:
+        if c["state"] != "waiting":
+            continue
+        waited = max(now - c["entered_ms"], 0)
+        group = groups.setdefault(c["group"], GroupView(waiting=0, longest_wait_ms=0, agents=0, ready=0))
+        tier = tiers.setdefault(c["tier"], Waiting(waiting=0, longest_wait_ms=0))
+        for line in (group, tier):
+            line["waiting"] += 1
+            line["longest_wait_ms"] = max(line["longest_wait_ms"], waited)
+    # Every agent is alone in a personal group: it is worth a line only while a call waits for that agent.
+    groups = {name: g for name, g in sorted(groups.items()) if g["waiting"] or not name.startswith("agent:")}
+    return FloorView(at_ms=now, agents=agents, calls=calls, groups=groups, tiers=tiers)

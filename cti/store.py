@@ -3,12 +3,16 @@ work on the same queues: two routers never offer one agent two calls, nor one ca
 
 The Redis key schema (the one place it is defined):
 
-  acd:call:{call}          hash   a waiting or connected call: channel, app, group, step, score, state, agent, leg,
-                                  intent, tier, account, manager, caller, entered (ms), plus the IVR's variables
+  acd:call:{call}          hash   a waiting or connected call: channel, app, group, step, score, priority, state,
+                                  agent, leg, bridge, offered (ms), connected (ms), intent, tier, account, manager,
+                                  caller, language, entered (ms); after a transfer also transfers (count) and
+                                  transferred_from (the agent), and step is "transfer" (no more escalation)
   acd:calls                set    every live call's id
   acd:waiting:{group}      zset   calls waiting for {group}, by score (priority first, then arrival)
   acd:agent:{agent}        hash   a logged-in agent: state, seat, groups, since (ms), idle_since (ms),
-                                  pause_reason, misses, call
+                                  pause_reason, paused_by (the supervisor who paused them), misses, call, and
+                                  pending ("pause" or "logout") with pending_by: a supervisor's action asked for
+                                  while the agent rang or talked, taken when that call ends
   acd:agents               set    every logged-in agent's id
   acd:seat:{seat}          string the agent logged in on that seat
   acd:members:{group}      set    logged-in agents of {group}
@@ -16,16 +20,26 @@ The Redis key schema (the one place it is defined):
   acd:timers               zset   "{kind}:{id}:{token}" by due time (ms): escalations, announcements, wrap-up
                                   ends, hold-back ends
   acd:stats                hash   talks, talk_ms: finished conversations, for the expected wait
+  acd:supervision:{id}     hash   a supervisor listening, whispering or barging in on a call: call, mode (listen,
+                                  whisper, barge), seat, by, agent, state (ringing, active), created (ms),
+                                  started (ms), leg (the supervisor's channel), snoop, bridge
+  acd:supervisions:{call}  set    the ids of the call's supervisions
+  acd:supervisor:{seat}    string the supervision a seat is in (one at a time)
   acd:router:{app}         string the router that holds the Stasis app (expires unless renewed)
   acd:alive:{home}         string a live router's heartbeat, by its home app (expires)
   acd:events               stream and pub/sub channel of queue events (see cti/notifier.py)
 
 Groups are "agent:{id}", "skill:{name}", "team:{name}" and "all". Agent states: ready, ringing, busy, wrap_up,
-paused, held (left out for a while after rejecting a call).
+paused, held (left out for a while after rejecting a call). Call states: waiting, ringing, connected.
+
+Channel and bridge ids name their call, so that Asterisk's events lead back to it without a lookup:
+acdleg-{token}-{call} (an agent's leg) and acdbridge-{token}-{call} (its conversation), acdsup-{id}-{call} (a
+supervisor's leg), acdsnoop-{id}-{call} (the snoop on the agent's leg) and acdspy-{id}-{call} (their bridge).
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +87,29 @@ local function unset_ready(agent)
 end
 local function set_state(agent, state, now)
   redis.call('HSET', 'acd:agent:' .. agent, 'state', state, 'since', now)
+end
+local function remove_agent(agent)
+  local akey = 'acd:agent:' .. agent
+  unset_ready(agent)
+  for _, g in ipairs(groups_of(agent)) do redis.call('SREM', 'acd:members:' .. g, agent) end
+  redis.call('DEL', 'acd:seat:' .. redis.call('HGET', akey, 'seat'))
+  redis.call('DEL', akey)
+  redis.call('SREM', 'acd:agents', agent)
+end
+-- The agent's call (or offer) is over. A supervisor's pause or logout asked for meanwhile takes effect now: the
+-- agent is paused (a logout is then finished by the service, which publishes who asked for it). Returns 'paused',
+-- or nil when nothing was pending.
+local function settle(agent, now)
+  local akey = 'acd:agent:' .. agent
+  local pending = redis.call('HGET', akey, 'pending')
+  if not pending or pending == '' then return nil end
+  unset_ready(agent)
+  set_state(agent, 'paused', now)
+  local reason = 'supervisor'
+  if pending == 'logout' then reason = 'logging out' end
+  redis.call('HSET', akey, 'pause_reason', reason, 'paused_by', redis.call('HGET', akey, 'pending_by') or '')
+  if pending == 'pause' then redis.call('HSET', akey, 'pending', '', 'pending_by', '') end
+  return 'paused'
 end
 local function offer(call, agent, now, token)
   -- The agent leg's channel id names its call, so that its events lead back to the call without a lookup.
@@ -163,6 +200,7 @@ if redis.call('HGET', akey, 'call') ~= call or redis.call('HGET', akey, 'state')
   return {result, 'unchanged'}
 end
 redis.call('HSET', akey, 'call', '')
+if settle(agent, now) then return {result, 'paused'} end
 if outcome == 'noanswer' then
   local misses = redis.call('HINCRBY', akey, 'misses', 1)
   if misses >= max_misses then
@@ -210,12 +248,14 @@ if agent ~= '' and redis.call('HGET', 'acd:agent:' .. agent, 'call') == call the
   local akey = 'acd:agent:' .. agent
   redis.call('HSET', akey, 'call', '')
   if state == 'connected' then
-    set_state(agent, 'wrap_up', now)
-    agent_state = 'wrap_up'
+    agent_state = settle(agent, now) or 'wrap_up'
+    if agent_state == 'wrap_up' then set_state(agent, 'wrap_up', now) end
   elseif redis.call('HGET', akey, 'state') == 'ringing' then
-    set_state(agent, 'ready', now)
-    set_ready(agent, redis.call('HGET', akey, 'idle_since') or now)
-    agent_state = 'ready'
+    agent_state = settle(agent, now) or 'ready'
+    if agent_state == 'ready' then
+      set_state(agent, 'ready', now)
+      set_ready(agent, redis.call('HGET', akey, 'idle_since') or now)
+    end
   end
 end
 redis.call('DEL', ckey)
@@ -253,13 +293,13 @@ if current == 'ringing' or current == 'busy' then return {0, current} end
 if state == 'ready' then
   if current ~= 'ready' then
     set_state(agent, 'ready', now)
-    redis.call('HSET', akey, 'idle_since', now, 'pause_reason', '')
+    redis.call('HSET', akey, 'idle_since', now, 'pause_reason', '', 'paused_by', '')
     set_ready(agent, now)
   end
 else
   unset_ready(agent)
   set_state(agent, state, now)
-  redis.call('HSET', akey, 'pause_reason', reason)
+  redis.call('HSET', akey, 'pause_reason', reason, 'paused_by', '')
 end
 return {1, state}
 """
@@ -283,12 +323,132 @@ local akey = 'acd:agent:' .. agent
 local state = redis.call('HGET', akey, 'state')
 if not state then return 0 end
 if state == 'ringing' or state == 'busy' then return -1 end
-unset_ready(agent)
-for _, g in ipairs(groups_of(agent)) do redis.call('SREM', 'acd:members:' .. g, agent) end
-redis.call('DEL', 'acd:seat:' .. redis.call('HGET', akey, 'seat'))
-redis.call('DEL', akey)
-redis.call('SREM', 'acd:agents', agent)
+remove_agent(agent)
 return 1
+"""
+
+# ARGV: call, agent, group, now. The agent hands a connected caller to another group: the caller waits there with
+# the score it had (its priority and first arrival), the agent goes to wrap-up. Returns {1, the agent's leg, the
+# group the call came from, when it was connected, the agent's new state} or {0, why not}.
+_TRANSFER = """
+local call, agent, group, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local ckey, akey = 'acd:call:' .. call, 'acd:agent:' .. agent
+local c = redis.call('HMGET', ckey, 'state', 'agent', 'leg', 'group', 'connected', 'score')
+if not c[1] then return {0, 'no such call'} end
+if c[1] ~= 'connected' or c[2] ~= agent then return {0, 'the call is not connected to ' .. agent} end
+redis.call('HSET', ckey, 'state', 'waiting', 'agent', '', 'group', group, 'step', 'transfer', 'transferred_from', agent)
+redis.call('HINCRBY', ckey, 'transfers', 1)
+redis.call('HDEL', ckey, 'leg', 'bridge', 'connected', 'offered', 'playback')
+redis.call('ZADD', 'acd:waiting:' .. group, c[6], call)
+local agent_state = ''
+if redis.call('HGET', akey, 'call') == call then
+  redis.call('HSET', akey, 'call', '')
+  agent_state = settle(agent, now) or 'wrap_up'
+  if agent_state == 'wrap_up' then set_state(agent, 'wrap_up', now) end
+end
+return {1, c[3] or '', c[4] or '', c[5] or '', agent_state}
+"""
+
+# ARGV: agent, action (pause|logout), by, now. A supervisor pauses or logs out an agent: at once, unless the agent
+# rings or talks; then when that call ends (see settle), a logout winning over a pause.
+_FORCE = """
+local agent, action, by, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local akey = 'acd:agent:' .. agent
+local state = redis.call('HGET', akey, 'state')
+if not state then return {0, 'logged_out'} end
+if state == 'ringing' or state == 'busy' then
+  if action == 'logout' or redis.call('HGET', akey, 'pending') ~= 'logout' then
+    redis.call('HSET', akey, 'pending', action, 'pending_by', by)
+  end
+  return {1, 'pending'}
+end
+if action == 'logout' then
+  remove_agent(agent)
+  return {1, 'logged_out'}
+end
+unset_ready(agent)
+set_state(agent, 'paused', now)
+redis.call('HSET', akey, 'pause_reason', 'supervisor', 'paused_by', by, 'pending', '', 'pending_by', '')
+return {1, 'paused'}
+"""
+
+# ARGV: call, priority, score. A supervisor raises a waiting (or ringing) call's priority; the score, computed from
+# the new priority and the call's first arrival, moves it ahead in its line. Returns {1, state, previous priority,
+# group} or {0, why not}.
+_RAISE_PRIORITY = """
+local call, priority, score = ARGV[1], ARGV[2], ARGV[3]
+local key = 'acd:call:' .. call
+local c = redis.call('HMGET', key, 'state', 'priority', 'group')
+if not c[1] then return {0, 'no such call'} end
+if c[1] ~= 'waiting' and c[1] ~= 'ringing' then return {0, 'the call is ' .. c[1]} end
+local previous = tonumber(c[2]) or 0
+if tonumber(priority) <= previous then return {0, 'its priority is already ' .. previous} end
+redis.call('HSET', key, 'priority', priority, 'score', score)
+if c[1] == 'waiting' then redis.call('ZADD', 'acd:waiting:' .. c[3], score, call) end
+return {1, c[1], previous, c[3]}
+"""
+
+# ARGV: id, call, mode, seat, by, now. A supervision of a connected call begins: the supervisor's seat will ring.
+# A seat supervises one call at a time, never its own agent's call, and not while its agent may be offered calls.
+# Returns {1, app, caller, agent, agent's leg, bridge} or {0, why not}.
+_START_SUPERVISION = """
+local id, call, mode, seat, by, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local c = redis.call('HMGET', 'acd:call:' .. call, 'state', 'agent', 'leg', 'app', 'bridge', 'caller')
+if not c[1] then return {0, 'no such call'} end
+if c[1] ~= 'connected' then return {0, 'the call is ' .. c[1]} end
+local holder = redis.call('GET', 'acd:supervisor:' .. seat)
+if holder then return {0, 'seat ' .. seat .. ' is already supervising'} end
+local seat_agent = redis.call('GET', 'acd:seat:' .. seat)
+if seat_agent == c[2] then return {0, 'seat ' .. seat .. " is the agent's own"} end
+if seat_agent and redis.call('HGET', 'acd:agent:' .. seat_agent, 'state') ~= 'paused' then
+  return {0, 'seat ' .. seat .. ' has agent ' .. seat_agent .. ' on it, not paused'}
+end
+redis.call('HSET', 'acd:supervision:' .. id, 'call', call, 'mode', mode, 'seat', seat, 'by', by, 'agent', c[2],
+           'state', 'ringing', 'created', now, 'leg', 'acdsup-' .. id .. '-' .. call)
+redis.call('SADD', 'acd:supervisions:' .. call, id)
+redis.call('SET', 'acd:supervisor:' .. seat, id)
+return {1, c[4] or '', c[6] or '', c[2] or '', c[3] or '', c[5] or ''}
+"""
+
+# ARGV: id, now, snoop, bridge. The supervisor answered and is connected; 0 if the supervision ended meanwhile.
+_SUPERVISION_ACTIVE = """
+local key = 'acd:supervision:' .. ARGV[1]
+if redis.call('HGET', key, 'state') ~= 'ringing' then return 0 end
+redis.call('HSET', key, 'state', 'active', 'started', ARGV[2], 'snoop', ARGV[3], 'bridge', ARGV[4])
+return 1
+"""
+
+# ARGV: id. A supervision ends (once): returns its fields, or nil if it had already ended.
+_END_SUPERVISION = """
+local key = 'acd:supervision:' .. ARGV[1]
+local fields = redis.call('HGETALL', key)
+if #fields == 0 then return nil end
+local s = redis.call('HMGET', key, 'call', 'seat')
+redis.call('DEL', key)
+redis.call('SREM', 'acd:supervisions:' .. s[1], ARGV[1])
+if redis.call('GET', 'acd:supervisor:' .. s[2]) == ARGV[1] then redis.call('DEL', 'acd:supervisor:' .. s[2]) end
+return fields
+"""
+
+# The live floor in one round trip: every logged-in agent's hash, every live call's hash and its supervisions'
+# hashes, as one JSON document (one string decodes far faster than thousands of nested reply items).
+_FLOOR = """
+local function hash(key)
+  local flat, out = redis.call('HGETALL', key), {}
+  for i = 1, #flat, 2 do out[flat[i]] = flat[i + 1] end
+  return out
+end
+local agents, calls, supervisions = {}, {}, {}
+for _, agent in ipairs(redis.call('SMEMBERS', 'acd:agents')) do agents[agent] = hash('acd:agent:' .. agent) end
+for _, call in ipairs(redis.call('SMEMBERS', 'acd:calls')) do
+  calls[call] = hash('acd:call:' .. call)
+  local ids = redis.call('SMEMBERS', 'acd:supervisions:' .. call)
+  if #ids > 0 then
+    supervisions[call] = {}
+    for _, id in ipairs(ids) do supervisions[call][id] = hash('acd:supervision:' .. id) end
+  end
+end
+return cjson.encode({agents = agents, calls = calls, supervisions = supervisions})
 """
 
 # ARGV: now, limit. Takes the timers that are due; each is taken by exactly one router.
@@ -327,6 +487,45 @@ class Offer:
     group: str
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A change the state did not allow, and why (for the person who asked)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Transferred:
+    """A connected caller handed to another group: what is left to undo of the conversation."""
+
+    leg: str
+    from_group: str
+    connected_ms: int
+    agent_state: str
+
+
+@dataclass(frozen=True)
+class SupervisionStart:
+    """A supervision recorded for a connected call: what it takes to ring the supervisor's seat."""
+
+    supervision: str
+    leg: str
+    app: str
+    caller: str
+    agent: str
+    agent_leg: str
+    bridge: str
+
+
+@dataclass(frozen=True)
+class FloorData:
+    """The live floor as Redis holds it: agents' and calls' hashes, and each call's supervisions."""
+
+    agents: dict[str, dict[str, str]]
+    calls: dict[str, dict[str, str]]
+    supervisions: dict[str, dict[str, dict[str, str]]]
+
+
 class AcdStore:
     """The Redis adapter: each method is one atomic change (or one read) of the ACD's state."""
 
@@ -344,6 +543,13 @@ class AcdStore:
         self._timer_ready = client.register_script(_PRELUDE + _TIMER_READY)
         self._logout = client.register_script(_PRELUDE + _LOGOUT)
         self._pop_timers = client.register_script(_POP_TIMERS)
+        self._transfer = client.register_script(_PRELUDE + _TRANSFER)
+        self._force = client.register_script(_PRELUDE + _FORCE)
+        self._raise_priority = client.register_script(_RAISE_PRIORITY)
+        self._start_supervision = client.register_script(_START_SUPERVISION)
+        self._supervision_active = client.register_script(_SUPERVISION_ACTIVE)
+        self._end_supervision = client.register_script(_END_SUPERVISION)
+        self._floor = client.register_script(_FLOOR)
         self._hold_app = client.register_script(_HOLD_APP)
         self._release_app = client.register_script(_RELEASE_APP)
 
@@ -383,6 +589,20 @@ class AcdStore:
             return None
         state, agent, leg, agent_state = (_s(v) for v in found)
         return state, agent, leg, agent_state
+
+    async def transfer(self, call: str, agent: str, group: str, now_ms: int) -> Transferred | Refused:
+        found = await self._transfer(args=[call, agent, group, now_ms])
+        if not int(found[0]):
+            return Refused(_s(found[1]))
+        leg, from_group, connected, agent_state = (_s(v) for v in found[1:])
+        return Transferred(leg, from_group, int(connected or now_ms), agent_state)
+
+    async def raise_priority(self, call: str, priority: int, score: int) -> tuple[str, int, str] | Refused:
+        """Returns the call's state, its previous priority and its group."""
+        found = await self._raise_priority(args=[call, priority, score])
+        if not int(found[0]):
+            return Refused(_s(found[1]))
+        return _s(found[1]), int(found[2]), _s(found[3])
 
     async def call(self, call: str) -> dict[str, str]:
         return {_s(k): _s(v) for k, v in (await self.r.hgetall(f"acd:call:{call}")).items()}
@@ -430,6 +650,11 @@ class AcdStore:
     async def logout(self, agent: str) -> int:
         return int(await self._logout(args=[agent]))
 
+    async def force(self, agent: str, action: str, by: str, now_ms: int) -> tuple[bool, str]:
+        """A supervisor's pause or logout: (True, "paused" | "logged_out" | "pending") or (False, "logged_out")."""
+        ok, detail = await self._force(args=[agent, action, by, now_ms])
+        return bool(ok), _s(detail)
+
     async def agent(self, agent: str) -> dict[str, str]:
         return {_s(k): _s(v) for k, v in (await self.r.hgetall(f"acd:agent:{agent}")).items()}
 
@@ -439,6 +664,38 @@ class AcdStore:
     async def agent_on_seat(self, seat: str) -> str | None:
         value = await self.r.get(f"acd:seat:{seat}")
         return _s(value) if value else None
+
+    # -- supervision -----------------------------------------------------------------------------------------
+
+    async def start_supervision(self, call: str, mode: str, seat: str, by: str, now_ms: int
+                                ) -> SupervisionStart | Refused:  # fmt: skip
+        supervision = secrets.token_hex(4)
+        found = await self._start_supervision(args=[supervision, call, mode, seat, by, now_ms])
+        if not int(found[0]):
+            return Refused(_s(found[1]))
+        app, caller, agent, agent_leg, bridge = (_s(v) for v in found[1:])
+        return SupervisionStart(supervision, f"acdsup-{supervision}-{call}", app, caller, agent, agent_leg, bridge)
+
+    async def supervision_active(self, supervision: str, now_ms: int, snoop: str, bridge: str) -> bool:
+        return bool(await self._supervision_active(args=[supervision, now_ms, snoop, bridge]))
+
+    async def end_supervision(self, supervision: str) -> dict[str, str] | None:
+        """End a supervision; its fields, or None if it had already ended."""
+        found = await self._end_supervision(args=[supervision])
+        return _pairs(found) if found else None
+
+    async def supervision(self, supervision: str) -> dict[str, str]:
+        return {_s(k): _s(v) for k, v in (await self.r.hgetall(f"acd:supervision:{supervision}")).items()}
+
+    async def supervisions_of(self, call: str) -> list[str]:
+        return sorted(_s(s) for s in await self.r.smembers(f"acd:supervisions:{call}"))
+
+    # -- the floor -------------------------------------------------------------------------------------------
+
+    async def floor(self) -> FloorData:
+        # cjson writes an empty table as {}: every part is a map, so that reads the same.
+        data = json.loads(await self._floor())
+        return FloorData(agents=data["agents"], calls=data["calls"], supervisions=data["supervisions"])
 
     # -- timers and routers ----------------------------------------------------------------------------------
 
@@ -470,6 +727,11 @@ class AcdStore:
 
     async def release_app(self, app: str, router: str) -> None:
         await self._release_app(keys=[f"acd:router:{app}"], args=[router])
+
+
+def _pairs(flat: list[Any]) -> dict[str, str]:
+    """A hash as Lua returns it (HGETALL's flat field, value list) as a dict."""
+    return {_s(flat[i]): _s(flat[i + 1]) for i in range(0, len(flat), 2)}
 
 
 def _s(value: Any) -> str:
