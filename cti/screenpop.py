@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -24,6 +24,8 @@ def plain(value: Any) -> Any:
         return value.value
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -48,8 +50,9 @@ def ivr_summary(path: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 class ScreenPop:
-    def __init__(self, sessions: sessionmaker[Session], customers: CustomerService,
-                 call_fields: Callable[[str], dict[str, str]]) -> None:  # fmt: skip
+    def __init__(
+        self, sessions: sessionmaker[Session], customers: CustomerService, call_fields: Callable[[str], dict[str, str]]
+    ) -> None:
         self.sessions = sessions
         self.customers = customers
         # The ACD's record of a live call (cti.store's acd:call hash), by call id.

@@ -14,10 +14,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm import periods, services
-from crm.models import Contact, Customer, SatisfactionResult, WorkOrder
+from crm.models import Contact, Customer, SatisfactionResult
 from crm.services import CustomerService, Problem, Refusal
 from crm.tiers import Tier
+from crm.work_order_service import NewWorkOrder, WorkOrderService
+from crm.work_orders import Actor, Kind, Origin, load_policy
 from ivr.call import Identity
+
+# Who the work-order history names for what the IVR does.
+IVR = Actor.system("IVR")
 
 
 @dataclass(frozen=True)
@@ -37,11 +42,12 @@ class BillSummary:
 @dataclass(frozen=True)
 class OutageNotice:
     """An outage that reaches the caller's supply point: its cause (an OutageKind value), when it starts and when
-    power is expected back."""
+    power is expected back; `outage_id` to attach a repair call to it."""
 
     kind: str
     starts_at: datetime
     expected_restoration_at: datetime | None
+    outage_id: int | None = None
 
     def active(self, now: datetime) -> bool:
         return self.starts_at <= now
@@ -75,8 +81,14 @@ class CustomerData(Protocol):
         """True when the account's household has its own meter (一户一表), False when the meter is shared."""
         ...
 
-    def open_repair_order(self, identity: Identity, contact_id: int, summary: str) -> str:
-        """Create a repair work order (抢修工单) and return its number (its digits are read back to the caller)."""
+    def open_repair_order(self, identity: Identity, contact_id: int, summary: str, *, neighbours_out: bool) -> str:
+        """Create a repair work order (抢修工单) and return its number (its digits are read back to the caller).
+        `neighbours_out`: the caller said the neighbours are out too; such reports may reveal an outage."""
+        ...
+
+    def report_on_outage(self, outage_id: int, identity: Identity, contact_id: int) -> None:
+        """Attach a repair call to the known outage it was told of, instead of opening an order: the caller is
+        among those told when power is back."""
         ...
 
     def note_contact(self, contact_id: int, *, account_id: int | None = None, language: str | None = None) -> None:
@@ -91,12 +103,15 @@ class CustomerData(Protocol):
 
 
 class CrmCustomers:
-    """CustomerData over crm: the read services of crm.services, and the few writes the IVR makes (the contact's
-    account and language, a satisfaction score, a repair work order) until crm offers them as services."""
+    """CustomerData over crm: the read services of crm.services, repair orders and outage reports through
+    crm.work_order_service, and the few writes the IVR makes itself (the contact's account and language, a
+    satisfaction score) until crm offers them as services. `work_orders` defaults to the service with the
+    policy file in the repository (crm/work_orders.toml)."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], work_orders: WorkOrderService | None = None) -> None:
         self.sessions = sessions
         self.service = CustomerService(sessions)
+        self.work_orders = work_orders or WorkOrderService(sessions, load_policy())
 
     # -- reads, through crm.services ----------------------------------------------------------------------------
 
@@ -173,7 +188,7 @@ class CrmCustomers:
         if isinstance(found, Refusal):
             raise CustomerUnavailable(found.detail)
         return [
-            OutageNotice(o.kind.value, o.starts_at, o.expected_restoration_at)
+            OutageNotice(o.kind.value, o.starts_at, o.expected_restoration_at, o.outage_id)
             for o in (*found.current, *found.upcoming)
         ]
 
@@ -186,25 +201,25 @@ class CrmCustomers:
 
     # -- the IVR's writes --------------------------------------------------------------------------------------
 
-    def open_repair_order(self, identity: Identity, contact_id: int, summary: str) -> str:
-        # The seed of issue 7's work orders: a repair order opened by the IVR, numbered GD<local date><id> like
-        # the demo's, unique because the id is.
-        now = periods.now_utc()
-        with self._writing() as session:
-            order = WorkOrder(
-                number=f"pending-{contact_id}-{now.timestamp()}",
-                kind="repair",
-                status="open",
-                customer_id=identity.customer_id,
-                account_id=identity.account_id,
-                contact_id=contact_id,
-                summary=summary,
-                created_at=now,
-            )
-            session.add(order)
-            session.flush()
-            order.number = f"GD{periods.local_day(now):%Y%m%d}{order.id:06d}"
-            return order.number
+    def open_repair_order(self, identity: Identity, contact_id: int, summary: str, *, neighbours_out: bool) -> str:
+        order = NewWorkOrder(
+            Kind.REPAIR,
+            summary,
+            Origin.IVR,
+            account_number=identity.account_number,
+            contact_id=contact_id,
+            neighbours_out=neighbours_out,
+        )
+        try:
+            return self.work_orders.create(order, IVR).number
+        except SQLAlchemyError as exc:
+            raise CustomerUnavailable(str(exc)) from exc
+
+    def report_on_outage(self, outage_id: int, identity: Identity, contact_id: int) -> None:
+        try:
+            self.work_orders.attach_call(outage_id, IVR, account_number=identity.account_number, contact_id=contact_id)
+        except SQLAlchemyError as exc:
+            raise CustomerUnavailable(str(exc)) from exc
 
     def note_contact(self, contact_id: int, *, account_id: int | None = None, language: str | None = None) -> None:
         values: dict[str, object] = {}

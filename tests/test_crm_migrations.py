@@ -37,6 +37,8 @@ TABLES = {
     "outage_areas",
     "satisfaction_results",
     "work_orders",
+    "work_order_steps",
+    "outage_reports",
     "tier_changes",
 }
 

@@ -48,8 +48,9 @@ def csrf_token(client: FlaskClient) -> str:
 
 
 def log_in(client: FlaskClient, login: str, password: str) -> Any:
-    return client.post("/api/session", json={"login": login, "password": password},
-                       headers={"X-CSRFToken": csrf_token(client)})  # fmt: skip
+    return client.post(
+        "/api/session", json={"login": login, "password": password}, headers={"X-CSRFToken": csrf_token(client)}
+    )
 
 
 @pytest.fixture
@@ -113,9 +114,15 @@ def _contact_of(backend: Backend, agent_login: str, utility: TestUtility) -> tup
     with backend.sessions.begin() as session:
         agent_id = session.scalar(select(Agent.id).where(Agent.code == agent_login))
         account_id = session.scalar(select(Account.id).where(Account.number == customer.account_number))
-        contact = Contact(uniqueid=f"web-sec-{next(_serial)}-{new_caller_number()}", caller_number=customer.phone,
-                          started_at=datetime.now(UTC), ivr_path=[], account_id=account_id, agent_id=agent_id,
-                          agent_answered_at=datetime.now(UTC))  # fmt: skip
+        contact = Contact(
+            uniqueid=f"web-sec-{next(_serial)}-{new_caller_number()}",
+            caller_number=customer.phone,
+            started_at=datetime.now(UTC),
+            ivr_path=[],
+            account_id=account_id,
+            agent_id=agent_id,
+            agent_answered_at=datetime.now(UTC),
+        )
         session.add(contact)
         session.flush()
         return contact.id, customer.customer_id
@@ -136,14 +143,18 @@ def test_an_agent_reads_only_their_own_contacts_and_customers(
     assert intruder.get(f"/api/contacts/{contact_id}").status_code == 403
     assert intruder.get(f"/api/customers/{customer_id}").status_code == 403
     wrapup = {"disposition": "bill", "notes": "不是我的电话", "topics": []}
-    refused = intruder.post(f"/api/contacts/{contact_id}/wrapup", json=wrapup,
-                            headers={"X-CSRFToken": csrf_token(intruder)})  # fmt: skip
+    refused = intruder.post(
+        f"/api/contacts/{contact_id}/wrapup", json=wrapup, headers={"X-CSRFToken": csrf_token(intruder)}
+    )
     assert refused.status_code == 403
 
     assert owner.get(f"/api/customers/{customer_id}").get_json()["customer_id"] == customer_id
     assert supervisor.get(f"/api/customers/{customer_id}").status_code == 200
-    saved = owner.post(f"/api/contacts/{contact_id}/wrapup", json={**wrapup, "notes": "电费咨询"},
-                       headers={"X-CSRFToken": csrf_token(owner)})  # fmt: skip
+    saved = owner.post(
+        f"/api/contacts/{contact_id}/wrapup",
+        json={**wrapup, "notes": "电费咨询"},
+        headers={"X-CSRFToken": csrf_token(owner)},
+    )
     assert saved.status_code == 200
     with backend.sessions() as session:
         stored = session.get_one(Contact, contact_id)
@@ -157,8 +168,9 @@ def test_state_changing_calls_need_the_csrf_token(agent_client: FlaskClient) -> 
     assert wrong.status_code == 400 and "CSRF" in wrong.get_json()["detail"]
     # The same request with the session's token gets past the check (to the ACD, which says the agent is not
     # signed in on a seat).
-    right = agent_client.post("/api/agent/pause", json={"reason": "break"},
-                              headers={"X-CSRFToken": csrf_token(agent_client)})  # fmt: skip
+    right = agent_client.post(
+        "/api/agent/pause", json={"reason": "break"}, headers={"X-CSRFToken": csrf_token(agent_client)}
+    )
     assert right.status_code == 409
     assert agent_client.post("/logout").status_code == 400  # a form without its token
     assert agent_client.get("/api/agent").status_code == 200  # still logged in

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -36,7 +37,7 @@ def create_app(config: Config, backend: Backend | None = None) -> Flask:
     live.init_app(app)
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> object:
+    def http_error(exc: HTTPException) -> Any:
         # The API answers in JSON, with what went wrong in words; pages get Flask's plain error page.
         if request.path.startswith("/api/"):
             return jsonify(error=exc.name.lower().replace(" ", "_"), detail=exc.description), exc.code or 500

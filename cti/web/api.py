@@ -1,10 +1,8 @@
 """The JSON API's own parts: contacts by caller number, customers, and the OpenAPI description of the whole API
-(cti/web/openapi.json, checked against the routes by a test)."""
+(cti/web/openapi.py)."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
@@ -16,16 +14,15 @@ from cti.screenpop import plain
 from cti.web.auth import me, requires
 from cti.web.backend import backend
 from cti.web.desk import own_contact
+from cti.web.openapi import document
 
 bp = Blueprint("api", __name__)
-
-OPENAPI = Path(__file__).with_name("openapi.json")
 
 
 @bp.get("/api/openapi.json")
 @requires()
 def openapi() -> Any:
-    return jsonify(json.loads(OPENAPI.read_text()))
+    return jsonify(document())
 
 
 @bp.get("/api/contacts")
@@ -34,7 +31,7 @@ def contacts_by_caller() -> Any:
     ani = request.args.get("ani", "").strip()
     if not ani or len(ani) > 32 or not ani.lstrip("+").isdigit():
         abort(400, "give the caller number as ?ani=digits")
-    found = backend().reports.contacts_by_caller(ani)
+    found = list(backend().reports.contacts_by_caller(ani))
     if me().role is Role.AGENT:
         code = me().agent_code
         found = [c for c in found if c.agent == code]

@@ -3,12 +3,13 @@ supervisors only."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template, request, send_file
 
 from crm import periods
+from crm.floor_figures import Period
 from crm.models import Contact, Role
 from cti.screenpop import plain
 from cti.web.auth import requires
@@ -17,7 +18,7 @@ from cti.web.backend import backend
 bp = Blueprint("assessment", __name__)
 
 
-def period() -> tuple[datetime, datetime]:
+def period() -> Period:
     """The period asked for as ?from=YYYY-MM-DD&to=YYYY-MM-DD (local days, both included); default: today."""
     today = periods.local_day(periods.now_utc())
     try:
@@ -27,9 +28,7 @@ def period() -> tuple[datetime, datetime]:
         abort(400, "from and to are dates: YYYY-MM-DD")
     if last < first or (last - first).days > 366:
         abort(400, "the period runs forwards and spans at most a year")
-    start = datetime.combine(first, time(), periods.LOCAL)
-    end = datetime.combine(last + timedelta(days=1), time(), periods.LOCAL)
-    return start, end
+    return Period.local_days(first, last)
 
 
 @bp.get("/assessment")
@@ -41,16 +40,16 @@ def page() -> Any:
 @bp.get("/api/assessment")
 @requires(Role.SUPERVISOR, Role.ADMIN)
 def assessment() -> Any:
-    start, end = period()
+    asked = period()
     b = backend()
-    agents = b.reports.assessment(start, end, b.recordings)
-    orders = b.orders_by_agent(start, end)
+    agents = b.reports.assessment(asked, b.recordings)
+    orders = b.orders_by_agent(asked.start, asked.end)
     rows = []
     for a in agents:
         row = plain(a)
         row.update(orders.get(row["agent"], {"orders_created": 0, "orders_returned": 0}))
         rows.append(row)
-    return jsonify(start=start.isoformat(), end=end.isoformat(), agents=rows)
+    return jsonify(start=asked.start.isoformat(), end=asked.end.isoformat(), agents=rows)
 
 
 @bp.get("/api/recordings/<int:contact_id>")

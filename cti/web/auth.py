@@ -49,13 +49,13 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
 
-@login_manager.user_loader
+@login_manager.user_loader  # type: ignore[untyped-decorator]
 def _load(user_id: str) -> WebUser | None:
     identity = backend().users.get(int(user_id)) if user_id.isdigit() else None
     return WebUser(identity) if identity else None
 
 
-@login_manager.unauthorized_handler
+@login_manager.unauthorized_handler  # type: ignore[untyped-decorator]
 def _unauthorized() -> Any:
     if request.path.startswith("/api/"):
         return jsonify(error="unauthorized", detail="log in first"), 401
@@ -98,7 +98,10 @@ class Throttle:
         """Seconds until this login may be tried again from this address; 0 if it may be now."""
         by_login, by_address = self._keys(login, address)
         with self.r.pipeline() as pipe:
-            pipe.get(by_login).get(by_address).ttl(by_login).ttl(by_address)
+            pipe.get(by_login)
+            pipe.get(by_address)
+            pipe.ttl(by_login)
+            pipe.ttl(by_address)
             n_login, n_address, ttl_login, ttl_address = pipe.execute()
         waits = []
         if int(n_login or 0) >= FAILURES_PER_LOGIN:
@@ -110,7 +113,8 @@ class Throttle:
     def failed(self, login: str, address: str) -> None:
         with self.r.pipeline() as pipe:
             for key in self._keys(login, address):
-                pipe.incr(key).expire(key, FAILURE_WINDOW_S, nx=True)
+                pipe.incr(key)
+                pipe.expire(key, FAILURE_WINDOW_S, nx=True)
             pipe.execute()
 
     def succeeded(self, login: str, address: str) -> None:
@@ -190,8 +194,13 @@ def session_info() -> Any:
     who = None
     if current_user.is_authenticated:
         identity = me()
-        who = {"login": identity.login, "name": identity.name, "role": identity.role.value,
-               "agent": identity.agent_code, "county_company_id": identity.county_company_id}  # fmt: skip
+        who = {
+            "login": identity.login,
+            "name": identity.name,
+            "role": identity.role.value,
+            "agent": identity.agent_code,
+            "county_company_id": identity.county_company_id,
+        }
     return jsonify(csrf_token=generate_csrf(), user=who)
 
 

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import redis
 from flask import current_app
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm import db
+from crm.models import Agent, User, WorkOrder, WorkOrderStep
+from crm.reports import Reports
 from crm.services import CustomerService
 from crm.users import Users, agent_skills
+from crm.work_order_service import WorkOrderService
+from crm.work_orders import load_policy
 from cti import policy
 from cti.desk import AgentDesk
 from cti.screenpop import ScreenPop
@@ -46,6 +52,33 @@ class Backend:
 
     def users_skills(self, code: str) -> tuple[str, ...]:
         return agent_skills(self.sessions, code)
+
+    @cached_property
+    def reports(self) -> Reports:
+        return Reports(self.sessions)
+
+    @cached_property
+    def orders(self) -> WorkOrderService:
+        return WorkOrderService(self.sessions, load_policy(self.config.work_orders.policy))
+
+    def overdue_orders(self, now: datetime) -> int:
+        return self.orders.overdue_count()
+
+    def orders_by_agent(self, start: datetime, end: datetime) -> dict[str, dict[str, int]]:
+        """Per agent's staff number: work orders they created in [start, end), and how many of those a county
+        returned (退单) at least once: the work-order quality of the assessment."""
+        returned = exists().where(WorkOrderStep.work_order_id == WorkOrder.id, WorkOrderStep.action == "return")
+        query = (
+            select(Agent.code, func.count(WorkOrder.id), func.count(WorkOrder.id).filter(returned))
+            .join(User, User.id == WorkOrder.created_by_id)
+            .join(Agent, Agent.id == User.agent_id)
+            .where(WorkOrder.created_at >= start, WorkOrder.created_at < end)
+            .group_by(Agent.code)
+        )
+        with self.sessions() as session:
+            return {
+                code: {"orders_created": made, "orders_returned": back} for code, made, back in session.execute(query)
+            }
 
     @cached_property
     def screenpop(self) -> ScreenPop:

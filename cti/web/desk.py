@@ -61,8 +61,14 @@ def my_state() -> Any:
     code = my_agent()
     state = backend().desk.agent(code)
     call = state.get("call") or ""
-    return jsonify(agent=code, name=me().name, state=state or {"state": "logged_out"}, call=call or None,
-                   reasons=PAUSE_REASONS, dispositions=DISPOSITIONS)  # fmt: skip
+    return jsonify(
+        agent=code,
+        name=me().name,
+        state=state or {"state": "logged_out"},
+        call=call or None,
+        reasons=PAUSE_REASONS,
+        dispositions=DISPOSITIONS,
+    )
 
 
 @bp.post("/api/agent/login")
@@ -72,7 +78,8 @@ def sign_in() -> Any:
     if seat not in backend().config.seats.names():
         abort(400, f"no seat {seat!r}; seats are {backend().config.seats.names()[0]}..")
     code = my_agent()
-    skills = backend().users_skills(code)
+    # Every agent takes general calls (those the IVR could not put in a kind), beside their own skills.
+    skills = ("general", *backend().users_skills(code))
     teams = tuple(team for skill, team in TEAM_OF_SKILL.items() if skill in skills)
     ok, detail = backend().desk.login(AgentProfile(code, skills, teams), seat)
     return answer(ok, detail)
@@ -166,6 +173,10 @@ def wrap_up(contact_id: int) -> Any:
         contact.disposition = disposition
         contact.agent_notes = notes
         contact.topics = sorted(set(topics))[:10]
-        saved = {"id": contact.id, "disposition": contact.disposition, "notes": contact.agent_notes,
-                 "topics": contact.topics}  # fmt: skip
+        saved = {
+            "id": contact.id,
+            "disposition": contact.disposition,
+            "notes": contact.agent_notes,
+            "topics": contact.topics,
+        }
     return jsonify(plain(saved))

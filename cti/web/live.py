@@ -107,10 +107,14 @@ class LiveHub:
     def _listen(self) -> None:
         backoff = 0.2
         while not self._stopping.is_set():
-            client = redis.Redis.from_url(self.backend.config.redis.effective_url(), decode_responses=True,
-                                          socket_connect_timeout=3, health_check_interval=10)  # fmt: skip
+            client = redis.Redis.from_url(
+                self.backend.config.redis.effective_url(),
+                decode_responses=True,
+                socket_connect_timeout=3,
+                health_check_interval=10,
+            )
             try:
-                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
                 pubsub.subscribe(STREAM)
                 if not self.connected.is_set():
                     self.connected.set()
@@ -182,7 +186,7 @@ def _same_origin() -> bool:
     return origin is None or urlsplit(origin).netloc == request.host
 
 
-@sock.route("/ws", bp=bp)
+@sock.route("/ws", bp=bp)  # type: ignore[untyped-decorator]
 def stream(ws: Any) -> None:
     if not current_user.is_authenticated or not _same_origin():
         ws.close(reason=1008, message="log in first")

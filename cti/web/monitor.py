@@ -32,7 +32,7 @@ def figures(b: Backend) -> dict[str, Any]:
         if cached and time.monotonic() - cached[0] < FIGURES_EVERY_S:
             return cached[1]
     now = periods.now_utc()
-    data = b.reports.today(now, b.config.web.service_level_s)
+    data: dict[str, Any] = plain(b.reports.today(now, b.config.web.service_level_s))
     data["overdue_orders"] = b.overdue_orders(now)
     with _figures_lock:
         _figures_cache[key] = (time.monotonic(), data)
@@ -41,7 +41,7 @@ def figures(b: Backend) -> dict[str, Any]:
 
 def snapshot(b: Backend) -> dict[str, Any]:
     """The whole monitor: the live floor and today's figures; what /api/monitor returns and /ws pushes."""
-    return {"at_ms": int(time.time() * 1000), "floor": b.desk.floor(), "today": plain(figures(b))}
+    return {"at_ms": int(time.time() * 1000), "floor": plain(b.desk.floor()), "today": figures(b)}
 
 
 @bp.get("/monitor")
@@ -86,4 +86,4 @@ def supervise(call: str, mode: str) -> Any:
     if seat not in backend().config.seats.names():
         abort(400, f"no seat {seat!r}")
     action = getattr(backend().desk, mode)
-    return answer(*action(call, seat))
+    return answer(*action(call, seat, by=me().login))

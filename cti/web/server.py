@@ -24,7 +24,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             "threads": web.threads,
             # A worker that stops answering its arbiter for this long is restarted; requests may run longer.
             "timeout": 60,
-            "graceful_timeout": 5,
+            "graceful_timeout": 2,
             "keepalive": 5,
             "accesslog": None,
             "errorlog": "-",

@@ -48,6 +48,11 @@ const Hotline = (() => {
     s = Math.max(0, Math.round(s));
     return s >= 60 ? Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0") : s + "s";
   }
+  // A moment as the utility's wall clock (China Standard Time), HH:MM:SS.
+  function clock(iso) {
+    if (!iso) return "";
+    return new Date(iso).toLocaleTimeString("en-GB", { timeZone: "Asia/Shanghai", hour12: false });
+  }
   function percent(x) { return x === null || x === undefined ? "—" : (100 * x).toFixed(0) + "%"; }
 
   document.getElementById("lang-switch").addEventListener("click", (e) => {
@@ -55,5 +60,5 @@ const Hotline = (() => {
     location.reload();
   });
 
-  return { api, live, text, yuan, seconds, percent };
+  return { api, live, text, yuan, seconds, percent, clock };
 })();

@@ -23,12 +23,11 @@
             Hotline.percent(f.abandon_rate), f.aht_s == null ? "—" : Hotline.seconds(f.aht_s)];
   }
 
-  function table(id, live, today, now) {
+  function table(id, live, today) {
     const names = new Set([...Object.keys(live || {}), ...Object.keys(today || {})]);
     const rows = [...names].sort().map((name) => {
       const l = (live || {})[name] || {};
-      const waitMs = l.oldest_entered_ms ? now - l.oldest_entered_ms : 0;
-      return row([name, l.waiting || 0, Hotline.seconds(waitMs / 1000), ...figureCells((today || {})[name])]);
+      return row([name, l.waiting || 0, Hotline.seconds((l.longest_wait_ms || 0) / 1000), ...figureCells((today || {})[name])]);
     });
     document.querySelector("#" + id + " tbody").replaceChildren(...rows);
   }
@@ -59,8 +58,8 @@
     Hotline.text("total-aht", total.aht_s == null ? null : Hotline.seconds(total.aht_s));
     Hotline.text("total-overdue", today.overdue_orders || 0);
     document.getElementById("total-overdue").parentElement.classList.toggle("alarm", (today.overdue_orders || 0) > 0);
-    table("queues", floor.groups, today.queues, now);
-    table("tiers", floor.tiers, today.tiers, now);
+    table("queues", floor.groups, today.queues);
+    table("tiers", floor.tiers, today.tiers);
     document.querySelector("#waiting tbody").replaceChildren(...waiting.sort((a, b) => a.entered_ms - b.entered_ms).map((c) =>
       row([c.caller, c.tier, c.group, Hotline.seconds((now - c.entered_ms) / 1000),
            button(en ? "Raise" : "提升", () => Hotline.api("POST", "/api/calls/" + encodeURIComponent(c.id) + "/priority", { priority: Math.min((c.priority || 0) + 10, 99) }))])));
@@ -69,7 +68,7 @@
     const ul = document.getElementById("abandoned");
     ul.replaceChildren(...(today.abandoned_calls || []).slice(0, 20).map((a) => {
       const li = document.createElement("li");
-      li.textContent = (a.at || "").slice(11, 19) + " " + (a.caller || "") + " " + (a.queue || "") + " " + (a.tier || "") + " " + Hotline.seconds(a.waited_s || 0);
+      li.textContent = Hotline.clock(a.at) + " " + (a.caller || "") + " " + (a.queue || "") + " " + (a.tier || "") + " " + Hotline.seconds(a.waited_s || 0);
       return li;
     }));
   }
@@ -124,7 +123,7 @@
       if (n % 4 === 0) {
         const label = document.createElementNS(ns, "text");
         label.setAttribute("x", n * w); label.setAttribute("y", 136);
-        label.textContent = (i.start || "").slice(11, 16);
+        label.textContent = Hotline.clock(i.start).slice(0, 5);
         parts.push(label);
       }
     });

@@ -1,0 +1,35 @@
+// One work order: its facts, its history, and the steps the viewer's role may take next.
+"use strict";
+(() => {
+  const number = document.body.dataset.number;
+  const error = document.getElementById("order-error");
+  function show(order) {
+    const facts = [["kind", order.kind], ["state", order.state], ["customer", order.customer_name || (order.anonymous ? "(anonymous)" : "—")],
+      ["account", order.account_number], ["address", order.address], ["area", order.transformer_area], ["county", order.county],
+      ["deadline", order.contact_deadline], ["left", order.time_left == null ? null : Hotline.seconds(order.time_left)],
+      ["overdue", order.overdue ? "!" : ""], ["crew", order.crew_expected_at], ["summary", order.summary]];
+    document.getElementById("order-facts").replaceChildren(...facts.flatMap(([k, v]) => {
+      const dt = document.createElement("dt"); dt.textContent = k;
+      const dd = document.createElement("dd"); dd.textContent = v == null || v === "" ? "—" : v;
+      return [dt, dd];
+    }));
+    document.getElementById("order-steps").replaceChildren(...order.steps.map((s) => {
+      const li = document.createElement("li");
+      li.textContent = s.at.slice(0, 19).replace("T", " ") + " " + s.action + " → " + s.to_state + " · " + s.actor + (s.notes ? " · " + s.notes : "");
+      return li;
+    }));
+    document.getElementById("order-actions").replaceChildren(...order.actions.map((a) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = a;
+      b.dataset.action = a;
+      b.addEventListener("click", async () => {
+        error.hidden = true;
+        try { show(await Hotline.api("POST", "/api/work-orders/" + encodeURIComponent(number) + "/" + a, { notes: document.getElementById("order-notes").value })); }
+        catch (e) { error.textContent = e.message; error.hidden = false; }
+      });
+      return b;
+    }));
+  }
+  Hotline.api("GET", "/api/work-orders/" + encodeURIComponent(number)).then(show).catch((e) => { error.textContent = e.message; error.hidden = false; });
+})();

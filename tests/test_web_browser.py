@@ -1,0 +1,145 @@
+"""The agent desktop and the supervisor monitor in real headless Chromium (Debian's, driven by Playwright), on the
+real stack: a known customer calls 95598 over SIP, goes through the IVR to a person, waits, is offered to the
+agent whose page shows the screen-pop before the softphone answers; the agent writes a disposition and a work
+order; the supervisor's page shows the waiting count rise and fall and the agent's state change, pushed live."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import select
+
+from crm.models import Contact, WorkOrder
+from hotline.softphone import Seat
+from tests.conftest import Testbed, TestUtility, WebLogins
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LANG = (1.0, "1")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
+        )
+        yield browser
+        browser.close()
+
+
+def base_url(testbed: Testbed) -> str:
+    return f"http://{testbed.config.web.host}:{testbed.config.web.port}"
+
+
+def logged_in(browser: Browser, testbed: Testbed, login: str, password: str, lang: str = "zh") -> Page:
+    context = browser.new_context(base_url=base_url(testbed), locale="zh-CN")
+    context.add_cookies([{"name": "lang", "value": lang, "url": base_url(testbed)}])
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+@pytest.fixture
+def seat(testbed: Testbed) -> Iterator[Seat]:
+    """The agent's softphone: answers 2.5 s after it starts ringing (the test policy rings a seat for 4 s), and
+    hangs up after ten seconds of talk."""
+    name = testbed.config.seats.names()[-2]
+    sip = testbed.sip
+    phone = sip.run(sip.seat(name, testbed.domain, testbed.config.secrets.seat_password(name), 2.5, 10.0))
+    yield phone
+    sip.run(sip.unregister(phone))
+
+
+def test_login_page_refuses_a_wrong_password_in_words(browser: Browser, testbed: Testbed) -> None:
+    page = logged_in(browser, testbed, "supervisor", "not-the-password")
+    expect(page.locator(".error")).to_contain_text("wrong login or password")
+    assert page.url.endswith("/login")
+    page.context.close()
+
+
+def test_a_call_from_ivr_to_agent_with_screen_pop_disposition_work_order_and_live_monitor(
+    browser: Browser, testbed: Testbed, web_logins: WebLogins, utility: TestUtility, seat: Seat
+) -> None:
+    agent = web_logins.agents[2]
+    customer = utility.customer(due_fen=23_456, arrears_fen=7_800)[0]
+    desk = logged_in(browser, testbed, agent, web_logins.password)
+    assert desk.url.endswith("/desk")
+    monitor = logged_in(browser, testbed, web_logins.supervisor, web_logins.password)
+    assert monitor.url.endswith("/monitor")
+
+    # Sign in on the seat: the agent starts paused, and the monitor shows the tile.
+    desk.select_option("#seat", seat.name)
+    desk.click("#btn-login")
+    expect(desk.locator("#agent-state")).to_have_attribute("data-state", "paused", timeout=10_000)
+    tile = monitor.locator(f'.agent[data-agent="{agent}"]')
+    expect(tile).to_have_attribute("data-state", "paused", timeout=10_000)
+    expect(monitor.locator("#total-waiting")).to_have_text("0")
+
+    # The customer calls, asks for a person, and waits: the monitor's waiting count rises.
+    with ThreadPoolExecutor(1) as pool:
+        call = pool.submit(testbed.call, "95598", caller_number=customer.phone, dtmf=[LANG, (1.0, "0")], hold=40)
+        expect(monitor.locator("#total-waiting")).to_have_text("1", timeout=30_000)
+        waiting_row = monitor.locator("#waiting tbody tr")
+        expect(waiting_row).to_contain_text(customer.phone[-4:])
+
+        # The agent goes ready: the call is offered, and the screen-pop shows before the softphone answers.
+        desk.click("#btn-ready")
+        expect(desk.locator("#pop-account")).to_have_text(customer.account_number, timeout=15_000)
+        shown_at = time.monotonic()
+        expect(desk.locator("#pop-tier")).to_have_text("standard")
+        expect(desk.locator("#pop-path")).to_contain_text("main_menu")
+        expect(desk.locator("#pop-verified")).to_contain_text("✔")
+        expect(desk.locator("#pop-arrears")).to_contain_text("78.00")
+        assert seat.offered_at, "the seat was never rung"
+        assert not seat.answered, "the screen-pop came only after the softphone answered"
+        # The monitor: the waiting count falls, the agent's tile shows the call.
+        expect(monitor.locator("#total-waiting")).to_have_text("0", timeout=10_000)
+        expect(tile).to_have_attribute("data-state", "ringing", timeout=10_000)
+        expect(tile).to_have_attribute("data-state", "busy", timeout=15_000)
+        assert seat.answered and time.monotonic() >= shown_at
+
+        # After-call work on the page: disposition, notes, hot topics, and a work order from the call.
+        desk.select_option("#disposition", "complaint")
+        desk.fill("#topics", "电价, 阶梯电价")
+        desk.fill("#notes", "客户对欠费有异议")
+        desk.click("#btn-save")
+        expect(desk.locator("#saved")).to_be_visible(timeout=10_000)
+        desk.select_option("#order-kind", "complaint")
+        desk.fill("#order-summary", "客户对欠费金额有异议")
+        desk.click("#btn-order")
+        expect(desk.locator("#order-number")).to_have_text(lambda_digits(), timeout=10_000)
+        number = desk.locator("#order-number").inner_text()
+
+        # The agent's softphone hangs up after its talk: wrap-up, then ready again, live on the monitor.
+        expect(tile).to_have_attribute("data-state", "wrap_up", timeout=20_000)
+        expect(tile).to_have_attribute("data-state", "ready", timeout=20_000)
+        result = call.result(timeout=60)
+    assert result.established
+
+    sessions = testbed.hotline.contacts.sessions
+    with sessions() as s:
+        contact = s.scalars(select(Contact).where(Contact.caller_number == customer.phone)).one()
+        assert contact.disposition == "complaint"
+        assert contact.agent_notes == "客户对欠费有异议"
+        assert contact.topics == sorted(["电价", "阶梯电价"])
+        order = s.scalars(select(WorkOrder).where(WorkOrder.number == number)).one()
+        assert order.contact_id == contact.id and order.kind == "complaint"
+    desk.click("#btn-logout")
+    expect(tile).to_have_count(0, timeout=10_000)
+    desk.context.close()
+    monitor.context.close()
+
+
+def lambda_digits() -> object:
+    import re
+
+    return re.compile(r"^GD\d{14}$")
