@@ -71,6 +71,9 @@ def cmd_acd(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     """Run one ACD router (app.py run starts them; run more on other machines against the same Redis)."""
     import asyncio
 
+    from crm import db
+    from crm.work_order_service import WorkOrderService
+    from crm.work_orders import load_policy
     from cti import policy
     from cti.ari import Ari
     from cti.router import Router
@@ -87,6 +90,10 @@ def cmd_acd(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
             cfg.database_url,
             # Waiting callers hear their place in line in the IVR's words.
             say_number=lambda n, language: speech.number(n, language),
+            orders=WorkOrderService(
+                db.session_factory(db.make_engine(cfg.database_url)), load_policy(cfg.work_orders.policy)
+            ),
+            sweep_s=cfg.work_orders.sweep_s,
         )
         task = asyncio.current_task()
         loop = asyncio.get_running_loop()

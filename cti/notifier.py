@@ -6,6 +6,7 @@ An event is one JSON object:
   {"type": "queue.enter" | "queue.offer" | "queue.connect" | "queue.noanswer" | "queue.reject" |
            "queue.abandon" | "queue.complete" | "queue.transfer" | "queue.escalate" | "queue.announce" |
            "queue.announced" | "queue.priority" |
+           "workorder.overdue" |
            "agent.login" | "agent.ready" | "agent.pause" | "agent.wrapup" | "agent.logout" | "agent.pending" |
            "supervise.start" | "supervise.end",
    "at": "2026-11-23T04:21:06.123+00:00",   # when it happened (UTC)

@@ -16,6 +16,8 @@ import socket
 from datetime import datetime
 from typing import Any
 
+from crm.work_order_service import WorkOrderService
+from cti import order_clock
 from cti.ari import Ari, AriError, wait_until_up
 from cti.notifier import Notifier, event, queue_log_sink
 from cti.policy import Policy
@@ -39,7 +41,8 @@ def app_name(index: int) -> str:
 
 class Router:
     def __init__(self, ari: Ari, redis_url: str, policy: Policy, home: int, apps: int, database_url: str,
-                 say_number: SayNumber | None = None) -> None:  # fmt: skip
+                 say_number: SayNumber | None = None, orders: WorkOrderService | None = None,
+                 sweep_s: float = 30.0) -> None:  # fmt: skip
         self.ari = ari
         self.redis = connect_redis(redis_url)
         self.store = AcdStore(self.redis)
@@ -52,6 +55,9 @@ class Router:
         self.ident = f"{socket.gethostname()}:{home}"
         self._reconnect = asyncio.Event()
         self.connected = asyncio.Event()
+        # The work orders' contact clock rides along with the routers: they run wherever the hotline runs.
+        self.orders = orders
+        self.sweep_s = sweep_s
 
     async def run(self) -> None:
         await wait_until_up(self.ari)
@@ -60,6 +66,8 @@ class Router:
             asyncio.create_task(self._timers(), name="acd-timers"),
             asyncio.create_task(self._heartbeat(), name="acd-heartbeat"),
         ]
+        if self.orders is not None:
+            tasks.append(asyncio.create_task(order_clock.run(self.orders, self.notifier, self.sweep_s), name="clock"))
         try:
             await asyncio.gather(*tasks)
         finally:

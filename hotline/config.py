@@ -143,6 +143,8 @@ class WorkOrders:
     """Work orders (工单): the contact deadlines per kind and tier, and the rule that raises suspected outages."""
 
     policy: Path
+    # How often the routers look for orders past their contact deadline (and escalate them), in seconds.
+    sweep_s: int
 
 
 @dataclass(frozen=True)

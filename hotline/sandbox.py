@@ -63,6 +63,7 @@ def environment(cfg: hotline_config.Config) -> dict[str, str]:
         "HOTLINE_REDIS_PORT": str(cfg.redis.port),
         "HOTLINE_WEB_PORT": str(cfg.web.port),
         "HOTLINE_WORK_ORDERS_POLICY": str(cfg.work_orders.policy),
+        "HOTLINE_WORK_ORDERS_SWEEP_S": str(cfg.work_orders.sweep_s),
         "HOTLINE_DATABASE_URL": cfg.database.url,
         "HOTLINE_DEMO_CUSTOMERS": str(cfg.demo.customers),
         "HOTLINE_ACD_ROUTERS": str(cfg.acd.routers),

@@ -123,6 +123,8 @@ def testbed(tmp_path_factory: pytest.TempPathFactory, sip: SipStack) -> Iterator
         HOTLINE_ACD_ROUTERS="2",
         HOTLINE_ACD_POLICY=str(Path(__file__).with_name("acd_policy.toml")),
         HOTLINE_SEATS_COUNT="24",
+        # Overdue work orders are escalated within a second, so that a test sees it without waiting long.
+        HOTLINE_WORK_ORDERS_SWEEP_S="1",
     )
     hotline = Hotline(config)
     hotline.start()

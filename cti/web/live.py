@@ -8,7 +8,8 @@ Messages are JSON objects. ACD events pass through unchanged in cti/notifier.py'
                                                                        every FLOOR_EVERY_S) and every FLOOR_IDLE_S
   {"type": "live.lost"} / {"type": "live.restored"}                    when Redis goes away and comes back
   {"type": "ping"}                                                     every PING_S on a quiet socket
-An agent receives only events naming them; supervisors receive everything.
+An agent receives only events naming them; supervisors receive everything; the city dispatch receives the
+work orders' events (workorder.overdue), and a county's staff those of their county.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from crm.users import Identity
 from cti.notifier import STREAM
 from cti.web.auth import me
 from cti.web.backend import Backend, backend
+from cti.web.monitor import forget_figures, snapshot
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,12 @@ class Subscriber:
     def wants(self, evt: dict[str, Any]) -> bool:
         if self.supervisor:
             return True
+        if str(evt.get("type", "")).startswith("workorder."):
+            # The city dispatch hears of every order; a county's staff of their county's.
+            if self.identity.role is Role.DISPATCHER:
+                return True
+            county = (evt.get("data") or {}).get("county_id")
+            return self.identity.role is Role.COUNTY and county == self.identity.county_company_id
         return bool(self.identity.agent_code) and evt.get("agent") == self.identity.agent_code
 
     def put(self, message: dict[str, Any]) -> None:
@@ -152,11 +160,11 @@ class LiveHub:
                     pop = {"call": {"id": evt["call"]}, "contact": None, "customer": None, "error": True}
                 for sub in receivers:
                     sub.put({"type": "screenpop", "call": evt["call"], "data": pop})
+        if str(evt.get("type", "")).startswith("workorder."):
+            forget_figures()
         self._floor_dirty.set()
 
     def _floor(self) -> None:
-        from cti.web.monitor import snapshot
-
         while not self._stopping.is_set():
             self._floor_dirty.wait(FLOOR_IDLE_S)
             self._floor_dirty.clear()

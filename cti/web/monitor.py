@@ -39,6 +39,12 @@ def figures(b: Backend) -> dict[str, Any]:
     return data
 
 
+def forget_figures() -> None:
+    """The figures changed in a way the next snapshot must show at once (an order went overdue)."""
+    with _figures_lock:
+        _figures_cache.clear()
+
+
 def snapshot(b: Backend) -> dict[str, Any]:
     """The whole monitor: the live floor and today's figures; what /api/monitor returns and /ws pushes."""
     return {"at_ms": int(time.time() * 1000), "floor": plain(b.desk.floor()), "today": figures(b)}
