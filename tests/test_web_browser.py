@@ -133,6 +133,18 @@ def test_a_call_from_ivr_to_agent_with_screen_pop_disposition_work_order_and_liv
         assert contact.topics == sorted(["电价", "阶梯电价"])
         order = s.scalars(select(WorkOrder).where(WorkOrder.number == number)).one()
         assert order.contact_id == contact.id and order.kind == "complaint"
+    # What happened to the call, as an operator reads it from the API: the IVR path, the queue events, the outcome.
+    listed = monitor.request.get(f"/api/contacts?ani={customer.phone}").json()["contacts"]
+    assert [c["id"] for c in listed] == [contact.id]
+    seen = listed[0]
+    steps = [s["step"] for s in seen["ivr_path"]]
+    assert {"identified", "language", "main_menu", "to_person"} <= set(steps)
+    assert seen["outcome"] == "human" and seen["agent"] == agent and seen["disposition"] == "complaint"
+    events = [e["event"] for e in seen["queue_events"]]
+    assert events[:3] == ["ENTERQUEUE", "RINGING", "CONNECT"] and events[-1] in ("COMPLETEAGENT", "COMPLETECALLER")
+    # The agent reads their own call the same way; another agent's page would be refused (test_web_security).
+    assert desk.request.get(f"/api/contacts/{contact.id}").json()["id"] == contact.id
+
     desk.click("#btn-logout")
     expect(tile).to_have_count(0, timeout=10_000)
     desk.context.close()

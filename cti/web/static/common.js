@@ -30,7 +30,9 @@ const Hotline = (() => {
       ws.onmessage = (m) => {
         const message = JSON.parse(m.data);
         if (message.type === "live.lost") banner.hidden = false;
-        if (message.type === "live.restored" || message.type === "hello") banner.hidden = message.live === false;
+        // hello says whether the server hears the ACD now; live.restored carries no flag: it is live again.
+        if (message.type === "hello") banner.hidden = message.live !== false;
+        if (message.type === "live.restored") banner.hidden = true;
         onMessage(message);
       };
       ws.onclose = () => { banner.hidden = false; setTimeout(open, delay); delay = Math.min(delay * 2, 5000); };
@@ -53,6 +55,15 @@ const Hotline = (() => {
     if (!iso) return "";
     return new Date(iso).toLocaleTimeString("en-GB", { timeZone: "Asia/Shanghai", hour12: false });
   }
+  // Agents' states as a person reads them.
+  const STATES = {
+    ready: ["示闲", "Ready"], ringing: ["振铃", "Ringing"], busy: ["通话", "On a call"], wrap_up: ["整理", "Wrap-up"],
+    paused: ["示忙", "Paused"], held: ["暂停派话", "Held back"], logged_out: ["未签入", "Signed out"],
+  };
+  function stateName(state) {
+    const names = STATES[state];
+    return names ? names[document.body.dataset.lang === "en" ? 1 : 0] : state;
+  }
   function percent(x) { return x === null || x === undefined ? "—" : (100 * x).toFixed(0) + "%"; }
 
   document.getElementById("lang-switch").addEventListener("click", (e) => {
@@ -60,5 +71,5 @@ const Hotline = (() => {
     location.reload();
   });
 
-  return { api, live, text, yuan, seconds, percent, clock };
+  return { api, live, text, yuan, seconds, percent, clock, stateName };
 })();

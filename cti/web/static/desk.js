@@ -16,7 +16,7 @@
     const state = data.state.state || "logged_out";
     const badge = document.getElementById("agent-state");
     badge.dataset.state = state;
-    badge.textContent = state;
+    badge.textContent = Hotline.stateName(state);
     document.getElementById("state-since").textContent = data.state.pause_reason ? "(" + data.state.pause_reason + ")" : "";
     if (data.call && data.call !== call) await loadPop(data.call);
   }

@@ -82,7 +82,7 @@
       div.dataset.agent = a.id;
       const name = document.createElement("div");
       name.className = "name";
-      name.textContent = a.id + " · " + a.state + " " + Hotline.seconds((now - (a.since_ms || now)) / 1000);
+      name.textContent = a.id + " · " + Hotline.stateName(a.state) + " " + Hotline.seconds((now - (a.since_ms || now)) / 1000);
       const detail = document.createElement("div");
       detail.className = "muted";
       detail.textContent = (a.seat || "") + (a.pause_reason ? " · " + a.pause_reason : "") + (a.caller ? " · " + a.caller + " " + (a.tier || "") : "");
