@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import itertools
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -130,6 +131,8 @@ def testbed(tmp_path_factory: pytest.TempPathFactory, sip: SipStack) -> Iterator
     hotline.start()
     yield Testbed(hotline, sip)
     hotline.stop()
+    # The instance's folder inside the shared Asterisk root (config, spool, recordings): a test's is thrown away.
+    shutil.rmtree(hotline.asterisk.host_dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -75,7 +75,9 @@
     if ((m.type === "queue.noanswer" || m.type === "queue.reject" || m.type === "queue.abandon") && m.agent === me) { phase("—"); }
     if (m.type === "queue.complete" || m.type === "queue.transfer") phase(document.documentElement.lang === "en" ? "Wrap-up" : "话后整理");
     if (m.type === "agent.wrapup" && m.agent === me) countdown(m.data.seconds || 0);
-    if (m.type.startsWith("agent.") || m.type === "resync" || m.type === "hello") { try { await refresh(); } catch (e) { fail(e); } }
+    // An offer, a connect or a failed offer changes the agent's state too, though no agent.* event says so.
+    const mine = m.agent === me && ["queue.offer", "queue.connect", "queue.noanswer", "queue.reject", "queue.abandon", "queue.complete", "queue.transfer"].includes(m.type);
+    if (mine || m.type.startsWith("agent.") || m.type === "resync" || m.type === "hello") { try { await refresh(); } catch (e) { fail(e); } }
   });
 
   function on(id, handler) {
