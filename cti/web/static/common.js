@@ -64,6 +64,11 @@ const Hotline = (() => {
     const names = STATES[state];
     return names ? names[document.body.dataset.lang === "en" ? 1 : 0] : state;
   }
+  // A moment as the utility's local date and time (China Standard Time), "YYYY-MM-DD HH:MM:SS": the API gives UTC.
+  function moment(iso) {
+    if (!iso) return "";
+    return new Date(iso).toLocaleString("sv-SE", { timeZone: "Asia/Shanghai", hour12: false });
+  }
   function percent(x) { return x === null || x === undefined ? "—" : (100 * x).toFixed(0) + "%"; }
 
   document.getElementById("lang-switch").addEventListener("click", (e) => {
@@ -71,5 +76,5 @@ const Hotline = (() => {
     location.reload();
   });
 
-  return { api, live, text, yuan, seconds, percent, clock, stateName };
+  return { api, live, text, yuan, seconds, percent, clock, moment, stateName };
 })();

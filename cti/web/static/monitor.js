@@ -60,9 +60,12 @@
     document.getElementById("total-overdue").parentElement.classList.toggle("alarm", (today.overdue_orders || 0) > 0);
     table("queues", floor.groups, today.queues);
     table("tiers", floor.tiers, today.tiers);
-    document.querySelector("#waiting tbody").replaceChildren(...waiting.sort((a, b) => a.entered_ms - b.entered_ms).map((c) =>
-      row([c.caller, c.tier, c.group, Hotline.seconds((now - c.entered_ms) / 1000),
-           button(en ? "Raise" : "提升", () => Hotline.api("POST", "/api/calls/" + encodeURIComponent(c.id) + "/priority", { priority: Math.min((c.priority || 0) + 10, 99) }))])));
+    place(document.querySelector("#waiting tbody"), waitingRows, waiting.sort((a, b) => a.entered_ms - b.entered_ms).map((c) => {
+      const tr = kept(waitingRows, c.id, c.priority, () => row(["", "", "", "",
+        button(en ? "Raise" : "提升", () => Hotline.api("POST", "/api/calls/" + encodeURIComponent(c.id) + "/priority", { priority: Math.min((c.priority || 0) + 10, 99) }))]));
+      [c.caller, c.tier, c.group, Hotline.seconds((now - c.entered_ms) / 1000)].forEach((v, i) => { tr.cells[i].textContent = v; });
+      return tr;
+    }));
     renderAgents(floor.agents || [], now);
     renderChart(today.intervals || []);
     const ul = document.getElementById("abandoned");
@@ -73,32 +76,58 @@
     }));
   }
 
+  // Redrawn every second and on every push: a tile or row whose buttons still apply is kept and only its text
+  // changes, so that a supervisor's click (press and release on the same button) is not lost to a redraw.
+  const agentTiles = new Map();
+  const waitingRows = new Map();
+
+  function kept(cache, id, key, make) {
+    let found = cache.get(id);
+    if (!found || found.key !== key) {
+      found = { key, node: make() };
+      cache.set(id, found);
+    }
+    found.seen = true;
+    return found.node;
+  }
+
+  // The nodes in this order; those not drawn this time are forgotten. Nodes already in place are not touched.
+  function place(container, cache, nodes) {
+    for (const [id, found] of cache) { if (found.seen) found.seen = false; else cache.delete(id); }
+    const same = nodes.length === container.children.length && nodes.every((n, i) => container.children[i] === n);
+    if (!same) container.replaceChildren(...nodes);
+  }
+
   function renderAgents(agents, now) {
     document.getElementById("agent-count").textContent = "(" + agents.length + ")";
-    const tiles = agents.sort((a, b) => a.id.localeCompare(b.id)).map((a) => {
-      const div = document.createElement("div");
-      div.className = "agent";
+    place(document.getElementById("agent-grid"), agentTiles, agents.sort((a, b) => a.id.localeCompare(b.id)).map((a) => {
+      const div = kept(agentTiles, a.id, a.state + " " + (a.call || ""), () => tileOf(a));
       div.dataset.state = a.state;
-      div.dataset.agent = a.id;
-      const name = document.createElement("div");
-      name.className = "name";
-      name.textContent = a.id + " · " + Hotline.stateName(a.state) + " " + Hotline.seconds((now - (a.since_ms || now)) / 1000);
-      const detail = document.createElement("div");
-      detail.className = "muted";
-      detail.textContent = (a.seat || "") + (a.pause_reason ? " · " + a.pause_reason : "") + (a.caller ? " · " + a.caller + " " + (a.tier || "") : "");
-      const acts = document.createElement("div");
-      acts.className = "acts";
-      if (a.call && a.state === "busy") {
-        for (const [mode, zh] of [["listen", "监听"], ["whisper", "密语"], ["barge", "强插"]]) {
-          acts.appendChild(button(en ? mode : zh, () => Hotline.api("POST", "/api/calls/" + encodeURIComponent(a.call) + "/" + mode, { seat: seat() })));
-        }
-      }
-      acts.appendChild(button(en ? "Pause" : "示忙", () => Hotline.api("POST", "/api/agents/" + encodeURIComponent(a.id) + "/pause", {})));
-      acts.appendChild(button(en ? "Sign out" : "签出", () => Hotline.api("POST", "/api/agents/" + encodeURIComponent(a.id) + "/logout", {})));
-      div.append(name, detail, acts);
+      div.querySelector(".name").textContent = a.id + " · " + Hotline.stateName(a.state) + " " + Hotline.seconds((now - (a.since_ms || now)) / 1000);
+      div.querySelector(".muted").textContent = (a.seat || "") + (a.pause_reason ? " · " + a.pause_reason : "") + (a.caller ? " · " + a.caller + " " + (a.tier || "") : "");
       return div;
-    });
-    document.getElementById("agent-grid").replaceChildren(...tiles);
+    }));
+  }
+
+  function tileOf(a) {
+    const div = document.createElement("div");
+    div.className = "agent";
+    div.dataset.agent = a.id;
+    const name = document.createElement("div");
+    name.className = "name";
+    const detail = document.createElement("div");
+    detail.className = "muted";
+    const acts = document.createElement("div");
+    acts.className = "acts";
+    if (a.call && a.state === "busy") {
+      for (const [mode, zh] of [["listen", "监听"], ["whisper", "密语"], ["barge", "强插"]]) {
+        acts.appendChild(button(en ? mode : zh, () => Hotline.api("POST", "/api/calls/" + encodeURIComponent(a.call) + "/" + mode, { seat: seat() })));
+      }
+    }
+    acts.appendChild(button(en ? "Pause" : "示忙", () => Hotline.api("POST", "/api/agents/" + encodeURIComponent(a.id) + "/pause", {})));
+    acts.appendChild(button(en ? "Sign out" : "签出", () => Hotline.api("POST", "/api/agents/" + encodeURIComponent(a.id) + "/logout", {})));
+    div.append(name, detail, acts);
+    return div;
   }
 
   function renderChart(intervals) {

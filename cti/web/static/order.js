@@ -6,8 +6,8 @@
   function show(order) {
     const facts = [["kind", order.kind], ["state", order.state], ["customer", order.customer_name || (order.anonymous ? "(anonymous)" : "—")],
       ["account", order.account_number], ["address", order.address], ["area", order.transformer_area], ["county", order.county],
-      ["deadline", order.contact_deadline], ["left", order.time_left == null ? null : Hotline.seconds(order.time_left)],
-      ["overdue", order.overdue ? "!" : ""], ["crew", order.crew_expected_at], ["summary", order.summary]];
+      ["deadline", Hotline.moment(order.contact_deadline)], ["left", order.time_left == null ? null : Hotline.seconds(order.time_left)],
+      ["overdue", order.overdue ? "!" : ""], ["crew", Hotline.moment(order.crew_expected_at)], ["summary", order.summary]];
     document.getElementById("order-facts").replaceChildren(...facts.flatMap(([k, v]) => {
       const dt = document.createElement("dt"); dt.textContent = k;
       const dd = document.createElement("dd"); dd.textContent = v == null || v === "" ? "—" : v;
@@ -15,7 +15,7 @@
     }));
     document.getElementById("order-steps").replaceChildren(...order.steps.map((s) => {
       const li = document.createElement("li");
-      li.textContent = s.at.slice(0, 19).replace("T", " ") + " " + s.action + " → " + s.to_state + " · " + s.actor + (s.notes ? " · " + s.notes : "");
+      li.textContent = Hotline.moment(s.at) + " " + s.action + " → " + s.to_state + " · " + s.actor + (s.notes ? " · " + s.notes : "");
       return li;
     }));
     document.getElementById("order-actions").replaceChildren(...order.actions.map((a) => {
