@@ -95,7 +95,7 @@ def test_a_call_from_ivr_to_agent_with_screen_pop_disposition_work_order_and_liv
         desk.click("#btn-ready")
         expect(desk.locator("#pop-account")).to_have_text(customer.account_number, timeout=15_000)
         shown_at = time.monotonic()
-        expect(desk.locator("#pop-tier")).to_have_text("standard")
+        expect(desk.locator("#pop-tier")).to_have_text("普通")  # the standard tier, in the page's Chinese
         expect(desk.locator("#pop-path")).to_contain_text("main_menu")
         expect(desk.locator("#pop-verified")).to_contain_text("✔")
         expect(desk.locator("#pop-arrears")).to_contain_text("78.00")

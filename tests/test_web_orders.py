@@ -308,3 +308,33 @@ def test_the_assessment_shows_an_agents_call_and_plays_its_recording_to_supervis
     assert refused.status == 403
     assert refused.json()["detail"] == "your role may not do this"
     desk.context.close()
+
+
+def test_an_anonymous_report_is_dispatched_to_the_county_the_dispatcher_picks(
+    browser: Browser, testbed: Testbed, web_logins: WebLogins, orders: WorkOrderService, utility: TestUtility
+) -> None:
+    # A supervisor records an anonymous report through the API: no customer, so no county of its own.
+    supervisor = logged_in(browser, testbed, web_logins.supervisor, web_logins.password)
+    made = supervisor.request.post(
+        "/api/work-orders",
+        headers={"X-CSRFToken": csrf(supervisor)},
+        data={"kind": "suggestion", "summary": "匿名建议：增设缴费网点", "anonymous": True},
+    )
+    assert made.status == 201, made.text()
+    order = made.json()
+    assert order["anonymous"] and order["customer_id"] is None and order["county_id"] is None
+    supervisor.context.close()
+
+    dispatcher = logged_in(browser, testbed, web_logins.dispatcher, web_logins.password)
+    dispatcher.goto(f"/orders/{order['number']}")
+    expect(state_on(dispatcher)).to_have_text("created", timeout=10_000)
+    with testbed.hotline.contacts.sessions() as s:
+        county_id = s.scalars(select(CountyCompany.id).where(CountyCompany.code == str(utility.COUNTY))).one()
+    dispatcher.select_option("#order-county", str(county_id))
+    dispatcher.click("#order-actions button[data-action=dispatch]")
+    expect(state_on(dispatcher)).to_have_text("dispatched", timeout=10_000)
+    taken = orders.detail(order["number"], Actor.system("test"))
+    assert taken.county_id == county_id and taken.anonymous
+    # Anonymous reports have no contact deadline: there is nobody to call back.
+    assert taken.contact_deadline is None
+    dispatcher.context.close()

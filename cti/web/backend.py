@@ -61,7 +61,7 @@ class Backend:
     def orders(self) -> WorkOrderService:
         return WorkOrderService(self.sessions, load_policy(self.config.work_orders.policy))
 
-    def overdue_orders(self, now: datetime) -> int:
+    def overdue_orders(self) -> int:
         return self.orders.overdue_count()
 
     def orders_by_agent(self, start: datetime, end: datetime) -> dict[str, dict[str, int]]:

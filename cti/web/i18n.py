@@ -89,6 +89,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "target": ("目标", "Target"),
     "saved": ("已保存", "Saved"),
     "time_in_state": ("状态时长", "Time in state"),
+    "county": ("县公司", "County company"),
+    "its_county": ("（按用电地址）", "(by its address)"),
     "reason.break": ("小休", "Break"),
     "reason.meal": ("用餐", "Meal"),
     "reason.training": ("培训", "Training"),

@@ -33,7 +33,7 @@ def figures(b: Backend) -> dict[str, Any]:
             return cached[1]
     now = periods.now_utc()
     data: dict[str, Any] = plain(b.reports.today(now, b.config.web.service_level_s))
-    data["overdue_orders"] = b.overdue_orders(now)
+    data["overdue_orders"] = b.overdue_orders()
     with _figures_lock:
         _figures_cache[key] = (time.monotonic(), data)
     return data

@@ -94,6 +94,7 @@ OPERATIONS: tuple[Operation, ...] = (
         (),
     ),
     ("get", "/api/work-orders/{number}", "An order with its history", "any role with orders", None, ()),
+    ("get", "/api/counties", "The county companies orders are dispatched to", "any role with orders", None, ()),
     (
         "post",
         "/api/work-orders/{number}/{action}",

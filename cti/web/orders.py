@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, render_template, request
 from sqlalchemy import select
 
-from crm.models import Account, Contact, Role
+from crm.models import Account, Contact, CountyCompany, Role
 from crm.work_order_service import NewWorkOrder, OrderFilter
 from crm.work_orders import Action, Actor, Kind, Origin, State, WorkOrderError
 from cti.screenpop import plain
@@ -127,6 +127,17 @@ def detail(number: str) -> Any:
     if me().role is Role.AGENT and order.created_by_id != me().user_id:
         abort(403, "this order is not one of yours")
     return jsonify(plain(order))
+
+
+@bp.get("/api/counties")
+@requires(*EVERYONE_WITH_ORDERS)
+def counties() -> Any:
+    """The county companies an order can be dispatched to."""
+    with backend().sessions() as session:
+        rows = session.execute(
+            select(CountyCompany.id, CountyCompany.code, CountyCompany.name).order_by(CountyCompany.code)
+        )
+        return jsonify(counties=[{"id": i, "code": code, "name": name} for i, code, name in rows])
 
 
 @bp.post("/api/work-orders/<number>/<action>")

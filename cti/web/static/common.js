@@ -76,5 +76,20 @@ const Hotline = (() => {
     location.reload();
   });
 
-  return { api, live, text, yuan, seconds, percent, clock, moment, stateName };
+  // Time left until a deadline; past it, how long overdue with a minus sign.
+  function left(s) { return s < 0 ? "-" + seconds(-s) : seconds(s); }
+
+  // Pause reasons and customer tiers as the page's language says them.
+  const WORDS = {
+    break: ["小休", "Break"], meal: ["用餐", "Meal"], training: ["培训", "Training"], meeting: ["会议", "Meeting"],
+    after_call_work: ["话后处理", "After-call work"], other: ["其他", "Other"], supervisor: ["班长示忙", "By supervisor"],
+    "missed calls": ["未接来电", "Missed calls"], "seat unreachable": ["话机不可达", "Seat unreachable"],
+    key_account: ["大客户", "Key account"], standard: ["普通", "Standard"], attention: ["关注", "Attention"],
+  };
+  function word(value) {
+    const names = WORDS[value];
+    return names ? names[document.body.dataset.lang === "en" ? 1 : 0] : value;
+  }
+
+  return { api, live, text, yuan, seconds, left, percent, clock, moment, stateName, word };
 })();

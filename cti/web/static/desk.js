@@ -30,7 +30,7 @@
     pop.dataset.call = c.id || "";
     Hotline.text("pop-caller", c.caller);
     Hotline.text("pop-intent", c.intent);
-    Hotline.text("pop-tier", customer ? customer.tier : c.tier);
+    Hotline.text("pop-tier", Hotline.word(customer ? customer.tier : c.tier));
     Hotline.text("pop-manager", customer ? customer.account_manager : c.manager);
     Hotline.text("pop-account", c.account);
     Hotline.text("pop-customer", customer ? customer.name : null);
@@ -42,7 +42,7 @@
     Hotline.text("pop-arrears", customer ? Hotline.yuan(arrears) : null);
     list("pop-path", contact ? contact.ivr_path : [], (s) => s.step + (s.key ? " [" + s.key + "]" : "") + (s.result ? " " + s.result : ""));
     list("pop-outages", customer ? customer.current_outages.concat(customer.upcoming_outages) : [], (o) => o.reason + " · " + o.where);
-    list("pop-contacts", customer ? customer.recent_contacts : [], (x) => x.started_at.slice(0, 16).replace("T", " ") + " " + (x.disposition || x.outcome || ""));
+    list("pop-contacts", customer ? customer.recent_contacts : [], (x) => Hotline.moment(x.started_at).slice(0, 16) + " " + (x.disposition || x.outcome || ""));
     list("pop-orders", customer ? customer.open_work_orders : [], (w) => w.number + " " + w.kind + " " + w.summary);
   }
 

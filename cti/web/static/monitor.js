@@ -63,7 +63,7 @@
     place(document.querySelector("#waiting tbody"), waitingRows, waiting.sort((a, b) => a.entered_ms - b.entered_ms).map((c) => {
       const tr = kept(waitingRows, c.id, c.priority, () => row(["", "", "", "",
         button(en ? "Raise" : "提升", () => Hotline.api("POST", "/api/calls/" + encodeURIComponent(c.id) + "/priority", { priority: Math.min((c.priority || 0) + 10, 99) }))]));
-      [c.caller, c.tier, c.group, Hotline.seconds((now - c.entered_ms) / 1000)].forEach((v, i) => { tr.cells[i].textContent = v; });
+      [c.caller, Hotline.word(c.tier), c.group, Hotline.seconds((now - c.entered_ms) / 1000)].forEach((v, i) => { tr.cells[i].textContent = v; });
       return tr;
     }));
     renderAgents(floor.agents || [], now);
@@ -71,7 +71,7 @@
     const ul = document.getElementById("abandoned");
     ul.replaceChildren(...(today.abandoned_calls || []).slice(0, 20).map((a) => {
       const li = document.createElement("li");
-      li.textContent = Hotline.clock(a.at) + " " + (a.caller || "") + " " + (a.queue || "") + " " + (a.tier || "") + " " + Hotline.seconds(a.waited_s || 0);
+      li.textContent = Hotline.clock(a.at) + " " + (a.caller || "") + " " + (a.queue || "") + " " + Hotline.word(a.tier || "") + " " + Hotline.seconds(a.waited_s || 0);
       return li;
     }));
   }
@@ -104,7 +104,7 @@
       const div = kept(agentTiles, a.id, a.state + " " + (a.call || ""), () => tileOf(a));
       div.dataset.state = a.state;
       div.querySelector(".name").textContent = a.id + " · " + Hotline.stateName(a.state) + " " + Hotline.seconds((now - (a.since_ms || now)) / 1000);
-      div.querySelector(".muted").textContent = (a.seat || "") + (a.pause_reason ? " · " + a.pause_reason : "") + (a.caller ? " · " + a.caller + " " + (a.tier || "") : "");
+      div.querySelector(".muted").textContent = (a.seat || "") + (a.pause_reason ? " · " + Hotline.word(a.pause_reason) : "") + (a.caller ? " · " + a.caller + " " + Hotline.word(a.tier || "") : "");
       return div;
     }));
   }

@@ -6,7 +6,7 @@
   function show(order) {
     const facts = [["kind", order.kind], ["state", order.state], ["customer", order.customer_name || (order.anonymous ? "(anonymous)" : "—")],
       ["account", order.account_number], ["address", order.address], ["area", order.transformer_area], ["county", order.county],
-      ["deadline", Hotline.moment(order.contact_deadline)], ["left", order.time_left == null ? null : Hotline.seconds(order.time_left)],
+      ["deadline", Hotline.moment(order.contact_deadline)], ["left", order.time_left == null ? null : Hotline.left(order.time_left)],
       ["overdue", order.overdue ? "!" : ""], ["crew", Hotline.moment(order.crew_expected_at)], ["summary", order.summary]];
     document.getElementById("order-facts").replaceChildren(...facts.flatMap(([k, v]) => {
       const dt = document.createElement("dt"); dt.textContent = k;
@@ -25,11 +25,18 @@
       b.dataset.action = a;
       b.addEventListener("click", async () => {
         error.hidden = true;
-        try { show(await Hotline.api("POST", "/api/work-orders/" + encodeURIComponent(number) + "/" + a, { notes: document.getElementById("order-notes").value })); }
+        const body = { notes: document.getElementById("order-notes").value };
+        const county = document.getElementById("order-county").value;
+        if (a === "dispatch" && county) body.county_company_id = Number(county);
+        try { show(await Hotline.api("POST", "/api/work-orders/" + encodeURIComponent(number) + "/" + a, body)); }
         catch (e) { error.textContent = e.message; error.hidden = false; }
       });
       return b;
     }));
   }
+  Hotline.api("GET", "/api/counties").then((data) => {
+    const select = document.getElementById("order-county");
+    for (const c of data.counties) { const o = document.createElement("option"); o.value = c.id; o.textContent = c.code + " " + c.name; select.appendChild(o); }
+  }).catch(() => {});
   Hotline.api("GET", "/api/work-orders/" + encodeURIComponent(number)).then(show).catch((e) => { error.textContent = e.message; error.hidden = false; });
 })();

@@ -17,7 +17,7 @@
         link.href = "/orders/" + encodeURIComponent(o.number);
         link.textContent = o.number;
         const cells = [link, o.kind, o.state, o.customer_name || (o.anonymous ? "(anonymous)" : "—"), o.summary, o.county || "—",
-          o.contact_deadline ? Hotline.moment(o.contact_deadline).slice(0, 16) : "—", o.time_left == null ? "—" : Hotline.seconds(o.time_left)];
+          o.contact_deadline ? Hotline.moment(o.contact_deadline).slice(0, 16) : "—", o.time_left == null ? "—" : Hotline.left(o.time_left)];
         for (const c of cells) { const td = document.createElement("td"); if (c instanceof Node) td.appendChild(c); else td.textContent = c; tr.appendChild(td); }
         return tr;
       }));
