@@ -49,6 +49,7 @@ from crm.services import Refusal, normalise_account_number, normalise_phone_numb
 from crm.tiers import Tier
 from crm.work_orders import (
     AWAITING_CONTACT,
+    OPEN,
     RULES,
     WORK_DONE,
     Action,
@@ -325,13 +326,14 @@ class WorkOrderService:
         reports on its feeder, which may raise a suspected fault outage (returned as the order's outage_id)."""
         check_create(actor)
         _check_new(new)
-        now = self.clock()
         with self.sessions.begin() as session:
             place = self._place(session, new)
             correlate = new.kind is Kind.REPAIR and bool(new.neighbours_out) and place.feeder_id is not None
             if correlate:
                 assert place.feeder_id is not None
                 _lock(session, Feeder, place.feeder_id)
+            # Read under the lock: every report committed on this feeder before this one is stamped no later.
+            now = self.clock()
             callback = self._callback_number(session, new, place)
             order = WorkOrder(
                 # Unique until the id is known; replaced in the same transaction.
@@ -792,7 +794,7 @@ class WorkOrderService:
 
     def _suspect(self, session: Session, feeder_id: int, now: datetime) -> SuspectedOutage | None:
         rule = self.policy.correlation
-        rows = session.execute(_RECENT_REPORTS, {"feeder": feeder_id, "since": now - rule.window, "now": now})
+        rows = session.execute(_RECENT_REPORTS, {"feeder": feeder_id, "since": now - rule.window})
         # The statement selects only reports with a supply point, and so with a transformer area and feeder.
         reports = (
             RepairReport(r.id, int(r.supply_point_id), int(r.transformer_area_id), int(r.feeder_id), r.created_at)
@@ -1170,7 +1172,7 @@ def _conditions(filters: OrderFilter, county: int | None, now: datetime) -> list
             exists().where(OutageReport.work_order_id == WorkOrder.id, OutageReport.outage_id == filters.outage_id)
         )
     if filters.open_only:
-        conditions.append(WorkOrder.state != State.ARCHIVED.value)
+        conditions.append(WorkOrder.status == OPEN)
     return conditions
 
 
@@ -1280,7 +1282,6 @@ _RECENT_REPORTS = select(
 ).where(
     WorkOrder.feeder_id == bindparam("feeder"),
     WorkOrder.created_at >= bindparam("since"),
-    WorkOrder.created_at <= bindparam("now"),
     WorkOrder.kind == Kind.REPAIR.value,
     WorkOrder.neighbours_out.is_(True),
     WorkOrder.supply_point_id.is_not(None),

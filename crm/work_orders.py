@@ -330,11 +330,12 @@ class SuspectedOutage:
 
 def suspect_outage(reports: Iterable[RepairReport], rule: CorrelationRule, now: datetime) -> SuspectedOutage | None:
     """Decide from the repair reports whether a fault outage is likely, per feeder (the first feeder that qualifies,
-    by id): only reports within the window count, and a supply point counts once however often it calls."""
+    by id): only reports within the window count, and a supply point counts once however often it calls. A report
+    stamped after `now` counts: another process's clock may run a little ahead."""
     since = now - rule.window
     by_feeder: dict[int, dict[int, RepairReport]] = {}
     for report in sorted(reports, key=lambda r: (r.reported_at, r.order_id)):
-        if since <= report.reported_at <= now:
+        if report.reported_at >= since:
             # The first report of a supply point stands for it; later calls from it add nothing.
             by_feeder.setdefault(report.feeder_id, {}).setdefault(report.supply_point_id, report)
     for feeder_id in sorted(by_feeder):

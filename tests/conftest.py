@@ -447,3 +447,17 @@ def web_logins(testbed: Testbed) -> WebLogins:
     for login in (*chosen.agents, chosen.supervisor, chosen.admin, chosen.dispatcher):
         assert set_password(sessions, login, WEB_PASSWORD), login
     return chosen
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium, driven by Playwright (its own browser downloads are not used)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
+        yield chromium
+        chromium.close()

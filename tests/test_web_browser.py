@@ -5,31 +5,19 @@ order; the supervisor's page shows the waiting count rise and fall and the agent
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from crm.models import Contact, WorkOrder
 from hotline.softphone import Seat
 from tests.conftest import Testbed, TestUtility, WebLogins
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LANG = (1.0, "1")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-        )
-        yield browser
-        browser.close()
 
 
 def base_url(testbed: Testbed) -> str:

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import select
 
 from crm import periods
@@ -25,19 +25,9 @@ from cti import policy
 from cti.desk import AgentDesk
 from tests.conftest import Testbed, TestUtility, WebLogins, wait_for
 from tests.test_acd import Floor
-from tests.test_web_browser import CHROMIUM, LANG, logged_in
+from tests.test_web_browser import LANG, logged_in
 
 LIVE = 20_000  # ms: the monitor's figures are recomputed every few seconds and pushed
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

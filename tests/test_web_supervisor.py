@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from crm import periods
 from crm.reports import Reports
@@ -26,19 +26,9 @@ from cti.desk import AgentDesk
 from cti.store import AcdStore, call_score, connect_redis
 from tests.conftest import Testbed, WebLogins, wait_for
 from tests.test_acd_supervision import SupervisedFloor
-from tests.test_web_browser import CHROMIUM, logged_in
+from tests.test_web_browser import logged_in
 
 LIVE = 15_000  # ms: what the monitor and the desk get to show a change pushed over /ws
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

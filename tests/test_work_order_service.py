@@ -38,6 +38,7 @@ from crm.models import (
     Substation,
     SupplyPoint,
     TransformerArea,
+    User,
     WorkOrder,
 )
 from crm.services import CustomerService
@@ -579,7 +580,11 @@ def test_a_new_dispatch_is_a_new_clock_and_may_be_escalated_again(world: World) 
 
 def test_lists_filter_page_and_keep_county_staff_to_their_county(world: World) -> None:
     a, b = world.grid.customer("A1"), world.grid.customer("B1")
-    clerk = Actor("坐席 陈静", Role.AGENT, user_id=None)
+    with world.sessions.begin() as s:
+        user = User(login="chenjing", name="陈静", role=Role.AGENT, password_hash="-", created_at=T0)
+        s.add(user)
+        s.flush()
+        clerk = Actor("坐席 陈静", Role.AGENT, user_id=user.id)
     mine = world.service.create(
         NewWorkOrder(Kind.COMPLAINT, "投诉", Origin.AGENT, account_number=a.account_number), clerk
     )
@@ -600,6 +605,7 @@ def test_lists_filter_page_and_keep_county_staff_to_their_county(world: World) -
     assert numbers(overdue=False) == [consult_b.number, mine.number]
     assert numbers(customer_id=b.customer_id) == [consult_b.number, repair_b.number]
     assert numbers(origin=Origin.AGENT) == numbers()
+    assert numbers(created_by_id=clerk.user_id) == [mine.number]  # the agent's own orders
     # County staff see their own county only, whatever they ask for.
     assert numbers(world.county_b) == [consult_b.number, repair_b.number]
     with pytest.raises(WrongCountyError):
@@ -609,6 +615,12 @@ def test_lists_filter_page_and_keep_county_staff_to_their_county(world: World) -
     line = world.service.list_orders(OrderFilter(overdue=True), DISPATCHER).items[0]
     assert line.overdue and line.time_left == timedelta(minutes=-5) and line.county == "甲县供电公司"
     assert line.customer_name is not None and line.state is State.DISPATCHED
+    for action in (Action.ACCEPT, Action.CONTACT, Action.HANDLE):
+        world.service.transition(consult_b.id, action, world.county_b)
+    world.service.transition(consult_b.id, Action.REPORT, world.county_b, notes="已答复")
+    world.service.transition(consult_b.id, Action.APPROVE, DISPATCHER)
+    world.service.transition(consult_b.id, Action.ARCHIVE, DISPATCHER)
+    assert numbers(open_only=True) == [repair_b.number, repair_a.number, mine.number]
     for bad in ({"page": 0}, {"per_page": 0}, {"per_page": 201}):
         with pytest.raises(InvalidRequestError):
             world.service.list_orders(OrderFilter(), DISPATCHER, **bad)
@@ -733,13 +745,23 @@ def test_a_known_outage_covers_its_area_so_no_suspected_outage_is_raised(world: 
 
 def test_reports_racing_from_many_threads_raise_exactly_one_outage(world: World) -> None:
     """Eight IVR threads report from one area at the same moment (a storm): the correlation runs one report at a
-    time per feeder, so one outage is raised and every report ends up on it."""
+    time per feeder, so one outage is raised and every report ends up on it. The clock moves on at every reading,
+    as a real one does, so that a report stamped before it waited for the lock would be missed."""
     people = [world.grid.customer("A1") for _ in range(8)]
     barrier = threading.Barrier(len(people))
+    ticks = itertools.count()
+    ticking = threading.Lock()
+
+    def clock() -> datetime:
+        with ticking:
+            return T0 + timedelta(milliseconds=next(ticks))
+
+    service = WorkOrderService(world.sessions, POLICY, clock)
 
     def report(who: Someone) -> int:
+        new = NewWorkOrder(Kind.REPAIR, "停电", Origin.IVR, account_number=who.account_number, neighbours_out=True)
         barrier.wait()
-        return int(world.repair(who).id)
+        return int(service.create(new, IVR).id)
 
     with ThreadPoolExecutor(len(people)) as pool:
         ids = set(pool.map(report, people))
