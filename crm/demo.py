@@ -1006,9 +1006,10 @@ class _DemoBuilder:
 
         def add(kind: str, status: str, cid: int, aid: int, contact: int | None, summary: str, at: datetime) -> None:
             closed = None if status == "open" else at + timedelta(days=2)
-            rows.append(
-                (len(rows) + 1, f"GD{stamp}{len(rows) + 1:06d}", kind, status, cid, aid, contact, summary, at, closed)
-            )
+            # Closed demo orders went the whole way; open ones wait at the city dispatch.
+            state = "created" if status == "open" else "archived"
+            number = f"GD{stamp}{len(rows) + 1:06d}"
+            rows.append((len(rows) + 1, number, kind, status, state, cid, aid, contact, summary, at, closed))
 
         for contact_id, cid, aid, disposition, started in contacts:
             if disposition == "complaint":
@@ -1045,6 +1046,7 @@ class _DemoBuilder:
                 "number",
                 "kind",
                 "status",
+                "state",
                 "customer_id",
                 "account_id",
                 "contact_id",

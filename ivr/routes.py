@@ -13,6 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from crm.contacts import ContactDraft, ContactLog
+from crm.work_order_service import WorkOrderService
+from crm.work_orders import load_policy
 from hotline.config import Config
 from ivr.billing import BillEnquiry
 from ivr.call import IvrCall, ToPerson
@@ -93,7 +95,10 @@ class Ivr:
         return cls(
             contacts,
             config.ivr.language,
-            CrmCustomers(contacts.sessions),
+            # The configured work-order policy: its correlation window and threshold decide suspected outages.
+            CrmCustomers(
+                contacts.sessions, WorkOrderService(contacts.sessions, load_policy(config.work_orders.policy))
+            ),
             GuessLimiter(config.redis.effective_url()),
         )
 

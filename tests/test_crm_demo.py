@@ -207,3 +207,18 @@ def test_app_run_seeds_an_empty_database(testbed: Testbed) -> None:
     with testbed.hotline.engine.connect() as connection:
         seeded = connection.scalar(select(func.count()).select_from(Customer).where(Customer.name.not_like("测试%")))
     assert seeded == SANDBOX_DEMO_CUSTOMERS
+
+
+def test_demo_orders_are_in_the_flow_and_every_login_is_printed_once(demo_utility: DemoDatabase) -> None:
+    from crm.models import User, WorkOrder
+
+    with demo_utility.sessions() as session:
+        states = {(status, state) for status, state in session.execute(select(WorkOrder.status, WorkOrder.state))}
+        users = {u.login: u.role.value for u in session.scalars(select(User))}
+    assert states <= {("open", "created"), ("closed", "archived")} and ("open", "created") in states
+    printed = {lg.login: lg.role for lg in demo_utility.summary.logins}
+    assert printed == users
+    assert users["supervisor"] == "supervisor" and users["dispatch"] == "dispatcher"
+    assert sum(role == "agent" for role in users.values()) == len(demo_utility.summary.agents)
+    lines = "\n".join(demo_utility.summary.lines())
+    assert all(lg.password in lines for lg in demo_utility.summary.logins)
