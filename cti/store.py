@@ -29,6 +29,12 @@ The Redis key schema (the one place it is defined):
   acd:alive:{home}         string a live router's heartbeat, by its home app (expires)
   acd:events               stream and pub/sub channel of queue events (see cti/notifier.py)
 
+Beside the ACD's keys, the other parts keep these in the same Redis:
+
+  web:loginfail:{login}    string wrong passwords for a login in the throttle's window (cti/web/auth.py; expires)
+  web:loginfail-ip:{addr}  string wrong passwords from a client address in the window (expires)
+  hotline:ivr:guesses:{n}  string the IVR's failed verification guesses per caller number (ivr/guesses.py; expires)
+
 Groups are "agent:{id}", "skill:{name}", "team:{name}" and "all". Agent states: ready, ringing, busy, wrap_up,
 paused, held (left out for a while after rejecting a call). Call states: waiting, ringing, connected.
 
