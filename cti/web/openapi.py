@@ -94,6 +94,23 @@ OPERATIONS: tuple[Operation, ...] = (
         (),
     ),
     ("get", "/api/work-orders/{number}", "An order with its history", "any role with orders", None, ()),
+    (
+        "get",
+        "/api/outages",
+        "Outages raised from repair calls (?all=1: restored ones too)",
+        "staff, county",
+        None,
+        ("all",),
+    ),
+    ("get", "/api/outages/{outage_id}", "An outage with the reports attached to it", "staff, county", None, ()),
+    (
+        "post",
+        "/api/outages/{outage_id}/restore",
+        "Power is back: resolve its orders together, list whom to tell",
+        "staff, county (its own)",
+        {"notes": _STR},
+        (),
+    ),
     ("get", "/api/counties", "The county companies orders are dispatched to", "any role with orders", None, ()),
     (
         "post",

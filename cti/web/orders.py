@@ -173,3 +173,38 @@ def step(number: str, action: str) -> Any:
     except WorkOrderError as exc:
         return refused(exc)
     return jsonify(plain(order))
+
+
+# -- outages found from calls: the suspected ones the repair reports raised, and their restoration ---------------
+
+OUTAGE_STAFF = (Role.SUPERVISOR, Role.ADMIN, Role.DISPATCHER)
+
+
+@bp.get("/api/outages")
+@requires(*OUTAGE_STAFF, Role.COUNTY)
+def outages() -> Any:
+    """Outages raised from repair calls; ?all=1 includes the restored ones."""
+    found = backend().orders.outages_from_calls(active_only=request.args.get("all") not in ("1", "true"))
+    return jsonify(outages=plain(found))
+
+
+@bp.get("/api/outages/<int:outage_id>")
+@requires(*OUTAGE_STAFF, Role.COUNTY)
+def outage(outage_id: int) -> Any:
+    try:
+        return jsonify(plain(backend().orders.outage(outage_id)))
+    except WorkOrderError as exc:
+        return refused(exc)
+
+
+@bp.post("/api/outages/<int:outage_id>/restore")
+@requires(*OUTAGE_STAFF, Role.COUNTY)
+def restore(outage_id: int) -> Any:
+    """Power is back: the outage ends, its attached orders are reported back together, and the customers to tell
+    are listed (their numbers, for the outbound notice)."""
+    notes = str(body().get("notes", ""))
+    try:
+        restored = backend().orders.restore_outage(outage_id, actor(), notes)
+    except WorkOrderError as exc:
+        return refused(exc)
+    return jsonify(plain(restored))

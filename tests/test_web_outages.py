@@ -1,0 +1,86 @@
+"""Outages found from calls through the JSON API: three repair reports from neighbours on one feeder raise a
+suspected outage that the dispatch sees; restoring it reports the orders back together and lists the customers to
+tell; agents may not restore, and a restored outage cannot be restored twice."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from crm.models import Feeder, Substation, TransformerArea
+from crm.work_order_service import NewWorkOrder
+from crm.work_orders import Actor, Kind, Origin
+from cti.web import create_app
+from cti.web.backend import Backend
+from tests.conftest import Testbed, TestUtility, WebLogins
+
+_areas = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def app(testbed: Testbed) -> Flask:
+    return create_app(testbed.config, Backend(testbed.config, testbed.hotline.contacts.sessions))
+
+
+def client_of(app: Flask, login: str, password: str) -> FlaskClient:
+    client = app.test_client()
+    token = client.get("/api/session").get_json()["csrf_token"]
+    client.environ_base["HTTP_X_CSRFTOKEN"] = token
+    assert client.post("/api/session", json={"login": login, "password": password}).status_code == 200
+    return client
+
+
+def new_area(utility: TestUtility) -> str:
+    """A feeder with one transformer area of its own, with no outage on it."""
+    name = f"web-outage-{next(_areas)}"
+    with utility.sessions.begin() as s:
+        substation = s.scalars(select(Substation).where(Substation.code == "T-SUB")).one()
+        feeder = Feeder(code=f"T-{name}", name=f"10千伏{name}线", substation_id=substation.id)
+        s.add(feeder)
+        s.flush()
+        area = TransformerArea(code=f"T-{name}-1", name=f"{name}台区", feeder_id=feeder.id, capacity_kva=400)
+        s.add(area)
+        s.flush()
+        utility.areas[name] = area.id
+    return name
+
+
+def test_reports_raise_an_outage_the_dispatch_restores_and_the_customers_are_listed(
+    app: Flask, testbed: Testbed, utility: TestUtility, web_logins: WebLogins
+) -> None:
+    area = new_area(utility)
+    customers = [utility.customer(area=area)[0] for _ in range(3)]
+    service = Backend(testbed.config, testbed.hotline.contacts.sessions).orders
+    numbers = []
+    for who in customers:
+        report = NewWorkOrder(Kind.REPAIR, "邻居也停电", Origin.IVR, account_number=who.account_number,
+                              neighbours_out=True)  # fmt: skip
+        numbers.append(service.create(report, Actor.system("IVR")).number)
+
+    dispatch = client_of(app, web_logins.dispatcher, web_logins.password)
+    listed = dispatch.get("/api/outages").get_json()["outages"]
+    raised = [o for o in listed if area in o["where"]]
+    assert len(raised) == 1 and raised[0]["suspected"] and raised[0]["reports"] == 3
+    outage_id = raised[0]["id"]
+    detail = dispatch.get(f"/api/outages/{outage_id}")
+    assert detail.status_code == 200
+
+    agent = client_of(app, web_logins.agents[5], web_logins.password)
+    assert agent.get("/api/outages").status_code == 403
+    assert agent.post(f"/api/outages/{outage_id}/restore", json={}).status_code == 403
+
+    restored = dispatch.post(f"/api/outages/{outage_id}/restore", json={"notes": "线路抢修完毕"})
+    assert restored.status_code == 200, restored.get_json()
+    body = restored.get_json()
+    assert sorted(body["resolved"]) == sorted(numbers)
+    assert {n["phone"] for n in body["notify"]} == {c.phone for c in customers}
+    assert all(o["id"] != outage_id for o in dispatch.get("/api/outages").get_json()["outages"])
+    again = dispatch.post(f"/api/outages/{outage_id}/restore", json={})
+    assert again.status_code == 409 and again.get_json()["detail"]
+    for number in numbers:
+        order = dispatch.get(f"/api/work-orders/{number}").get_json()
+        assert order["state"] == "reported" and order["steps"][-1]["action"] == "resolve"
