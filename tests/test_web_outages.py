@@ -1,19 +1,24 @@
 """Outages found from calls through the JSON API: three repair reports from neighbours on one feeder raise a
 suspected outage that the dispatch sees; restoring it reports the orders back together and lists the customers to
-tell; agents may not restore, and a restored outage cannot be restored twice."""
+tell; agents may not restore, and a restored outage cannot be restored twice. And the work-order side of the
+agent assessment: orders an agent created, and those a county returned."""
 
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from crm.models import Feeder, Substation, TransformerArea
+from crm.models import Account, Agent, Contact, CountyCompany, Feeder, Role, Substation, TransformerArea
+from crm.queue_log import QueueLog
+from crm.users import Users
 from crm.work_order_service import NewWorkOrder
 from crm.work_orders import Actor, Kind, Origin
+from cti.notifier import event, queue_log_name
 from cti.web import create_app
 from cti.web.backend import Backend
 from tests.conftest import Testbed, TestUtility, WebLogins
@@ -84,3 +89,48 @@ def test_reports_raise_an_outage_the_dispatch_restores_and_the_customers_are_lis
     for number in numbers:
         order = dispatch.get(f"/api/work-orders/{number}").get_json()
         assert order["state"] == "reported" and order["steps"][-1]["action"] == "resolve"
+
+
+def test_the_assessment_counts_an_agents_orders_and_those_returned(
+    app: Flask, testbed: Testbed, utility: TestUtility, web_logins: WebLogins
+) -> None:
+    sessions = testbed.hotline.contacts.sessions
+    code = web_logins.agents[5]
+    # The agent was on the floor today (the assessment lists agents with activity in the period).
+    QueueLog(sessions, queue_log_name).append([event("agent.login", agent=code, seat="seat-x")])
+    supervisor = client_of(app, web_logins.supervisor, web_logins.password)
+
+    def counts() -> tuple[int, int]:
+        rows = supervisor.get("/api/assessment").get_json()["agents"]
+        row = next(r for r in rows if r["agent"] == code)
+        return row["orders_created"], row["orders_returned"]
+
+    before = counts()
+    customer = utility.customer()[0]
+    with sessions.begin() as s:
+        contact = Contact(
+            uniqueid=f"web-assess-{customer.phone}",
+            caller_number=customer.phone,
+            started_at=datetime.now(UTC),
+            ivr_path=[],
+            account_id=s.scalar(select(Account.id).where(Account.number == customer.account_number)),
+            agent_id=s.scalar(select(Agent.id).where(Agent.code == code)),
+        )
+        s.add(contact)
+        s.flush()
+        contact_id = contact.id
+        county_id = s.scalar(select(CountyCompany.id).where(CountyCompany.code == str(utility.COUNTY)))
+    agent = client_of(app, code, web_logins.password)
+    made = agent.post("/api/work-orders", json={"contact_id": contact_id, "kind": "complaint", "summary": "抄表不准"})
+    assert made.status_code == 201, made.get_json()
+    number = made.get_json()["number"]
+    assert counts() == (before[0] + 1, before[1])
+
+    dispatch = client_of(app, web_logins.dispatcher, web_logins.password)
+    assert dispatch.post(f"/api/work-orders/{number}/dispatch", json={}).status_code == 200
+    login = f"county{utility.COUNTY}-assess"
+    Users(sessions).create(login, "测试县", Role.COUNTY, web_logins.password, county_company_id=county_id)
+    county = client_of(app, login, web_logins.password)
+    returned = county.post(f"/api/work-orders/{number}/return", json={"reason": "非本县地址"})
+    assert returned.status_code == 200, returned.get_json()
+    assert counts() == (before[0] + 1, before[1] + 1)
