@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -413,6 +414,19 @@ def test_a_floor_of_200_agents_stays_readable(
         monitor.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 50_000
         _check_grid(monitor.evaluate(_LAYOUT), crowded_floor)
+    # On a large floor the supervisor counts by state and shows one state's tiles at a time.
+    paused = sorted(agent for agent, state in crowded_floor.items() if state == "paused")
+    expect(monitor.locator("#agent-states")).to_contain_text("Paused")
+    counted = re.search(r"Paused (\d+)", monitor.locator("#agent-states").inner_text())
+    assert counted and int(counted.group(1)) >= len(paused)  # other tests' agents may be on the floor too
+    monitor.select_option("#agent-filter", "paused")
+    expect(grid).to_have_count(len(paused), timeout=LIVE)
+    shown = monitor.locator("#agent-grid .agent[data-agent^='A9']").evaluate_all(
+        "(ts) => ts.map((t) => t.dataset.agent)"
+    )
+    assert sorted(shown) == paused
+    monitor.select_option("#agent-filter", "")
+    expect(grid).to_have_count(200, timeout=LIVE)
 
 
 def _check_grid(layout: dict[str, Any], crowded_floor: dict[str, str]) -> None:

@@ -98,8 +98,14 @@
     if (!same) container.replaceChildren(...nodes);
   }
 
-  function renderAgents(agents, now) {
-    document.getElementById("agent-count").textContent = "(" + agents.length + ")";
+  function renderAgents(all, now) {
+    document.getElementById("agent-count").textContent = "(" + all.length + ")";
+    // How many in each state, and only the chosen state's tiles when the floor is large.
+    const counts = {};
+    for (const a of all) counts[a.state] = (counts[a.state] || 0) + 1;
+    document.getElementById("agent-states").textContent = Object.keys(counts).sort().map((s) => Hotline.stateName(s) + " " + counts[s]).join(" · ");
+    const only = document.getElementById("agent-filter").value;
+    const agents = only ? all.filter((a) => a.state === only) : all;
     place(document.getElementById("agent-grid"), agentTiles, agents.sort((a, b) => a.id.localeCompare(b.id)).map((a) => {
       const div = kept(agentTiles, a.id, a.state + " " + (a.call || ""), () => tileOf(a));
       div.dataset.state = a.state;
@@ -163,6 +169,7 @@
   // Time in state moves on between snapshots.
   setInterval(() => { if (last) { last.at_ms += 1000; render(last); } }, 1000);
 
+  document.getElementById("agent-filter").addEventListener("change", () => { if (last) render(last); });
   Hotline.live((m) => { if (m.type === "monitor.floor") render(m.data); });
   Hotline.api("GET", "/api/monitor").then(render).catch(fail);
 })();
