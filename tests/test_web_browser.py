@@ -39,10 +39,10 @@ def logged_in(browser: Browser, testbed: Testbed, login: str, password: str, lan
 @pytest.fixture
 def seat(testbed: Testbed) -> Iterator[Seat]:
     """The agent's softphone: answers 2.5 s after it starts ringing (the test policy rings a seat for 4 s), and
-    hangs up after ten seconds of talk."""
+    would hang up only after a minute of talk (the agent ends the call from the page first)."""
     name = testbed.config.seats.names()[-2]
     sip = testbed.sip
-    phone = sip.run(sip.seat(name, testbed.domain, testbed.config.secrets.seat_password(name), 2.5, 10.0))
+    phone = sip.run(sip.seat(name, testbed.domain, testbed.config.secrets.seat_password(name), 2.5, 60.0))
     yield phone
     sip.run(sip.unregister(phone))
 
@@ -107,8 +107,11 @@ def test_a_call_from_ivr_to_agent_with_screen_pop_disposition_work_order_and_liv
         expect(desk.locator("#order-number")).to_have_text(lambda_digits(), timeout=10_000)
         number = desk.locator("#order-number").inner_text()
 
-        # The agent's softphone hangs up after its talk: wrap-up, then ready again, live on the monitor.
+        # The agent ends the call from the page: the softphone did not hang up, the agent goes to wrap-up and then
+        # ready again, live on the monitor, and the caller goes on to the survey.
+        desk.click("#btn-hangup")
         expect(tile).to_have_attribute("data-state", "wrap_up", timeout=20_000)
+        assert not seat.hung_up_at
         expect(tile).to_have_attribute("data-state", "ready", timeout=20_000)
         result = call.result(timeout=60)
     assert result.established
