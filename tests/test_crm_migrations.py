@@ -40,6 +40,11 @@ TABLES = {
     "work_order_steps",
     "outage_reports",
     "tier_changes",
+    "campaigns",
+    "campaign_callees",
+    "campaign_attempts",
+    "call_opt_outs",
+    "manager_tasks",
 }
 
 

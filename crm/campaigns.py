@@ -1,0 +1,564 @@
+"""Outbound notice campaigns (主动服务外呼) as plain data and pure functions (no I/O but reading the policy file):
+kinds and states, what each call attempt can end in and what follows it (a retry later, or done), the hours in
+which customers may be called, the pace of calls on a trunk, who gets a robot call and who a key-account
+manager's task, and the variables each kind of message is read with. crm/campaign_service.py applies them to the
+database; the ARI dialler places the calls.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from crm.periods import LOCAL
+from crm.tiers import Tier
+
+DEFAULT_POLICY = Path(__file__).with_name("campaigns.toml")
+
+
+class CampaignKind(StrEnum):
+    """What a campaign tells its customers."""
+
+    PLANNED_OUTAGE = "planned_outage"  # 计划停电通知: everyone the planned work will cut off
+    RESTORATION = "restoration"  # 复电通知: those who reported an outage, now that power is back
+    BILL_REMINDER = "bill_reminder"  # 电费提醒: a bill falls due soon
+    ARREARS_NOTICE = "arrears_notice"  # 欠费催缴: a bill is past its due date
+
+
+class CampaignState(StrEnum):
+    """Where a campaign is (外呼任务状态)."""
+
+    DRAFT = "draft"  # built, its list can be checked; nobody is called yet
+    RUNNING = "running"  # callees are offered to the diallers
+    PAUSED = "paused"  # no new call; calls already placed end and are recorded
+    STOPPED = "stopped"  # for good: whoever was not reached is not called
+    FINISHED = "finished"  # every callee is done
+
+
+class CampaignAction(StrEnum):
+    START = "start"
+    PAUSE = "pause"
+    RESUME = "resume"
+    STOP = "stop"
+    FINISH = "finish"  # by the service, when the last callee is done; not a button
+
+
+TRANSITIONS: Mapping[tuple[CampaignState, CampaignAction], CampaignState] = MappingProxyType(
+    {
+        (CampaignState.DRAFT, CampaignAction.START): CampaignState.RUNNING,
+        (CampaignState.RUNNING, CampaignAction.PAUSE): CampaignState.PAUSED,
+        (CampaignState.PAUSED, CampaignAction.RESUME): CampaignState.RUNNING,
+        (CampaignState.DRAFT, CampaignAction.STOP): CampaignState.STOPPED,
+        (CampaignState.RUNNING, CampaignAction.STOP): CampaignState.STOPPED,
+        (CampaignState.PAUSED, CampaignAction.STOP): CampaignState.STOPPED,
+        # A paused campaign finishes too: the calls in flight when it was paused may be its last.
+        (CampaignState.RUNNING, CampaignAction.FINISH): CampaignState.FINISHED,
+        (CampaignState.PAUSED, CampaignAction.FINISH): CampaignState.FINISHED,
+    }
+)
+# A campaign in these states will never call anyone again.
+CLOSED_STATES = frozenset({CampaignState.STOPPED, CampaignState.FINISHED})
+
+
+class CampaignError(Exception):
+    """A request campaigns do not allow; the message says why, in words fit for the person who asked."""
+
+
+class IllegalTransitionError(CampaignError):
+    def __init__(self, state: CampaignState, action: CampaignAction) -> None:
+        super().__init__(f"a campaign that is {state} cannot be given '{action}'")
+        self.state = state
+        self.action = action
+
+
+def next_campaign_state(state: CampaignState, action: CampaignAction) -> CampaignState:
+    target = TRANSITIONS.get((state, action))
+    if target is None:
+        raise IllegalTransitionError(state, action)
+    return target
+
+
+def allowed_campaign_actions(state: CampaignState) -> tuple[CampaignAction, ...]:
+    """The buttons a page shows for a campaign in `state` (finishing is the service's, not a person's)."""
+    return tuple(a for a in CampaignAction if a is not CampaignAction.FINISH and (state, a) in TRANSITIONS)
+
+
+# --- callees and the outcomes of their attempts ---
+
+
+class CalleeState(StrEnum):
+    """Where one customer on a campaign's list is (外呼对象状态)."""
+
+    PENDING = "pending"  # waits for an attempt at next_attempt_at
+    DIALLING = "dialling"  # claimed by a dialler: an attempt is in flight
+    REACHED = "reached"  # heard the message (a person, or their answering machine)
+    OPTED_OUT = "opted_out"  # asked not to be called for this kind of notice
+    GAVE_UP = "gave_up"  # the attempts ran out, or the number cannot be called
+    CANCELLED = "cancelled"  # the campaign was stopped first
+
+
+# A callee in these states is done: it is never offered again.
+DONE_STATES = frozenset({CalleeState.REACHED, CalleeState.OPTED_OUT, CalleeState.GAVE_UP, CalleeState.CANCELLED})
+
+
+class Outcome(StrEnum):
+    """How one call attempt ended (外呼结果)."""
+
+    ANSWERED = "answered"  # a person heard the message and pressed nothing, or 1 (repeat) only
+    CONFIRMED = "confirmed"  # a person pressed 2: heard and understood
+    TO_AGENT = "to_agent"  # a person pressed 0 and was put through to an agent
+    MACHINE = "machine"  # an answering machine took the shorter message
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    FAILED = "failed"  # the trunk or the network failed the call
+    INVALID_NUMBER = "invalid_number"  # the number does not exist (cause 1): calling again cannot help
+    OPTED_OUT = "opted_out"  # a person asked not to be called for this kind of notice again
+    # Set by the service, never by a dialler: claimed, and never reported within the claim timeout (the dialler
+    # went away). Not counted as an attempt: the callee is offered again at once.
+    LOST = "lost"
+
+
+# What a final outcome makes of the callee. Retryable outcomes (RETRYABLE) lead to PENDING or GAVE_UP instead.
+FINAL: Mapping[Outcome, CalleeState] = MappingProxyType(
+    {
+        Outcome.ANSWERED: CalleeState.REACHED,
+        Outcome.CONFIRMED: CalleeState.REACHED,
+        Outcome.TO_AGENT: CalleeState.REACHED,
+        Outcome.MACHINE: CalleeState.REACHED,
+        Outcome.INVALID_NUMBER: CalleeState.GAVE_UP,
+        Outcome.OPTED_OUT: CalleeState.OPTED_OUT,
+    }
+)
+# Outcomes the policy may retry. Busy, no answer and failed must be given; an answering machine may be (to reach a
+# person after all), else the machine's message counts as delivered.
+RETRYABLE = frozenset({Outcome.BUSY, Outcome.NO_ANSWER, Outcome.FAILED, Outcome.MACHINE})
+MUST_RETRY = frozenset({Outcome.BUSY, Outcome.NO_ANSWER, Outcome.FAILED})
+# What a dialler may report.
+REPORTABLE = frozenset(Outcome) - {Outcome.LOST}
+
+
+@dataclass(frozen=True)
+class Retry:
+    """After this outcome, call again `spacing` later, unless the callee has had `attempts` attempts in all."""
+
+    attempts: int
+    spacing: timedelta
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What follows an attempt: the callee's new state and, when it is to be called again, from when."""
+
+    state: CalleeState
+    at: datetime | None = None
+
+
+def after_attempt(
+    outcome: Outcome,
+    attempts: int,
+    at: datetime,
+    retries: Mapping[Outcome, Retry],
+    hours: AllowedHours,
+) -> NextStep:
+    """The rule after an attempt that ended in `outcome` at `at`, being the callee's `attempts`-th counted one: done
+    for a final outcome (or a retryable one the policy does not retry); given up once the attempts for this outcome
+    are spent; else pending again `spacing` later, moved on to the next allowed moment if that falls outside hours.
+    A lost attempt is offered again at once (within hours): it is not counted."""
+    if outcome is Outcome.LOST:
+        return NextStep(CalleeState.PENDING, hours.next_allowed(at))
+    retry = retries.get(outcome)
+    if retry is None:
+        return NextStep(FINAL.get(outcome, CalleeState.GAVE_UP))
+    if attempts >= retry.attempts:
+        # An answering machine was the last try: the short message was left, so the notice is delivered.
+        return NextStep(CalleeState.REACHED if outcome is Outcome.MACHINE else CalleeState.GAVE_UP)
+    return NextStep(CalleeState.PENDING, hours.next_allowed(at + retry.spacing))
+
+
+# --- the hours in which customers may be called ---
+
+_CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class Window:
+    """A daily stretch of local time, start included and end excluded. An end at or before the start runs past
+    midnight into the next day (22:00-06:00); 00:00-24:00 is the whole day."""
+
+    start: time
+    end: time
+    end_of_day: bool = False  # the end is 24:00 (time() cannot say so)
+
+    @classmethod
+    def parse(cls, text: str) -> Window:
+        parts = text.replace(" ", "").split("-")
+        if len(parts) != 2 or not all(_CLOCK.match(p) for p in parts):
+            raise ValueError(f"{text!r} is not a window such as 08:00-21:00")
+        (sh, sm), (eh, em) = ((int(x) for x in p.split(":")) for p in parts)
+        if sh == 24 or (eh == 24 and em != 0):
+            raise ValueError(f"{text!r}: only an end may be 24:00")
+        if (sh, sm) == (eh, em):
+            raise ValueError(f"{text!r} is empty; 00:00-24:00 is the whole day")
+        return cls(time(sh, sm), time(0, 0) if eh == 24 else time(eh, em), end_of_day=eh == 24)
+
+    def on(self, day: date, zone: tzinfo) -> tuple[datetime, datetime]:
+        """The stretch that starts on `day`, as aware moments."""
+        start = datetime.combine(day, self.start, zone)
+        end_day = day + timedelta(days=1) if self.end_of_day or self.end <= self.start else day
+        return start, datetime.combine(end_day, self.end, zone)
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{'24:00' if self.end_of_day else format(self.end, '%H:%M')}"
+
+
+@dataclass(frozen=True)
+class AllowedHours:
+    """When customers may be called (允许外呼时段): local-time windows, every day alike."""
+
+    windows: tuple[Window, ...]
+    zone: tzinfo = LOCAL
+
+    def _stretches(self, moment: datetime) -> Iterable[tuple[datetime, datetime]]:
+        day = moment.astimezone(self.zone).date()
+        # The day before too: its window past midnight may still be open.
+        for offset in (-1, 0, 1):
+            for window in self.windows:
+                yield window.on(day + timedelta(days=offset), self.zone)
+
+    def allows(self, moment: datetime) -> bool:
+        _aware(moment)
+        return any(start <= moment < end for start, end in self._stretches(moment))
+
+    def next_allowed(self, moment: datetime) -> datetime:
+        """`moment` itself if it is allowed, else the start of the next window (in `moment`'s time zone)."""
+        _aware(moment)
+        if self.allows(moment):
+            return moment
+        # Every window starts once a day, so one starts within the next day.
+        return min(start for start, _ in self._stretches(moment) if start > moment).astimezone(moment.tzinfo)
+
+
+def _aware(moment: datetime) -> None:
+    if moment.tzinfo is None:
+        raise ValueError("a moment to call needs a time zone")
+
+
+# --- the pace of calls on a trunk ---
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How fast a trunk may be dialled: at most `calls_per_second` call starts in any second, and at most
+    `max_concurrent` calls up at once (the carrier's limits)."""
+
+    calls_per_second: float
+    max_concurrent: int
+
+    @property
+    def spacing(self) -> float:
+        """Seconds between two starts: even spacing keeps every one-second window within the rate."""
+        return 1.0 / self.calls_per_second
+
+
+class PacingError(CampaignError):
+    pass
+
+
+class Pacer:
+    """One trunk's pacer in one dialler process: when may the next call start, given the last starts and the calls
+    still up. `clock` gives seconds (time.monotonic in a dialler; the tests move it)."""
+
+    def __init__(self, pace: Pace, clock: Callable[[], float]) -> None:
+        self.pace = pace
+        self.clock = clock
+        self.live = 0
+        self._last_start: float | None = None
+
+    def next_start(self) -> float | None:
+        """The earliest moment (clock seconds) the next call may start; None while `max_concurrent` calls are up:
+        only a call ending makes room."""
+        if self.live >= self.pace.max_concurrent:
+            return None
+        now = self.clock()
+        if self._last_start is None:
+            return now
+        return max(now, self._last_start + self.pace.spacing)
+
+    def delay(self) -> float | None:
+        """Seconds to wait before the next start (0: now); None while the trunk is full."""
+        at = self.next_start()
+        return None if at is None else max(0.0, at - self.clock())
+
+    def may_start(self) -> bool:
+        return self.delay() == 0.0
+
+    def start(self) -> None:
+        """A call starts now. Raises PacingError if the pace does not allow it yet."""
+        if not self.may_start():
+            raise PacingError("the trunk's pace does not allow another call yet")
+        self._last_start = self.clock()
+        self.live += 1
+
+    def ended(self) -> None:
+        """A call that was started is over (whatever its outcome), making room for another."""
+        if self.live == 0:
+            raise PacingError("no call is up on this trunk")
+        self.live -= 1
+
+
+# --- who gets a robot call ---
+
+
+class Route(StrEnum):
+    ROBOT = "robot"  # an automatic voice call
+    MANAGER = "manager"  # a task on the account manager's list (大客户经理): a key account hears it from a person
+
+
+def route_for(tier: Tier, manager_tiers: frozenset[Tier]) -> Route:
+    """Key accounts (and any other tier the policy names) are told by their account manager, never by a robot;
+    one without a manager still gets a task (unassigned), for the supervisors to give to someone."""
+    return Route.MANAGER if tier in manager_tiers else Route.ROBOT
+
+
+# --- what each kind of message is read with ---
+
+
+@dataclass(frozen=True)
+class OutageMessage:
+    """A planned outage: where, when (the window) and why; read out as dates and times."""
+
+    where: str
+    starts_at: datetime
+    ends_at: datetime | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class RestorationMessage:
+    """Power is back where the callee reported it off."""
+
+    where: str
+    restored_at: datetime
+
+
+@dataclass(frozen=True)
+class BillMessage:
+    """A bill reminder or an arrears notice: how much (fen, read as 元 角 分) by or since when, on which account
+    (the last four digits are read, never the whole number)."""
+
+    amount_fen: int
+    due_date: date
+    account_number: str
+
+    @property
+    def account_tail(self) -> str:
+        return self.account_number[-4:]
+
+
+Message = OutageMessage | RestorationMessage | BillMessage
+MESSAGE_TYPES: Mapping[CampaignKind, type[OutageMessage] | type[RestorationMessage] | type[BillMessage]] = (
+    MappingProxyType(
+        {
+            CampaignKind.PLANNED_OUTAGE: OutageMessage,
+            CampaignKind.RESTORATION: RestorationMessage,
+            CampaignKind.BILL_REMINDER: BillMessage,
+            CampaignKind.ARREARS_NOTICE: BillMessage,
+        }
+    )
+)
+
+
+def message_to_json(message: Message) -> dict[str, Any]:
+    """The variables as stored (JSON): moments and dates in ISO form."""
+    if isinstance(message, OutageMessage):
+        return {
+            "where": message.where,
+            "starts_at": message.starts_at.isoformat(),
+            "ends_at": message.ends_at.isoformat() if message.ends_at else None,
+            "reason": message.reason,
+        }
+    if isinstance(message, RestorationMessage):
+        return {"where": message.where, "restored_at": message.restored_at.isoformat()}
+    return {
+        "amount_fen": message.amount_fen,
+        "due_date": message.due_date.isoformat(),
+        "account_number": message.account_number,
+    }
+
+
+def message_from_json(kind: CampaignKind, data: Mapping[str, Any]) -> Message:
+    if kind is CampaignKind.PLANNED_OUTAGE:
+        ends = data.get("ends_at")
+        return OutageMessage(
+            str(data["where"]),
+            datetime.fromisoformat(data["starts_at"]),
+            datetime.fromisoformat(ends) if ends else None,
+            str(data["reason"]),
+        )
+    if kind is CampaignKind.RESTORATION:
+        return RestorationMessage(str(data["where"]), datetime.fromisoformat(data["restored_at"]))
+    return BillMessage(int(data["amount_fen"]), date.fromisoformat(data["due_date"]), str(data["account_number"]))
+
+
+def check_message(kind: CampaignKind, message: Message) -> None:
+    """The message fits the kind and says something: raises CampaignError saying what is wrong."""
+    expected = MESSAGE_TYPES[kind]
+    if not isinstance(message, expected):
+        raise CampaignError(f"a {kind} campaign is read with a {expected.__name__}, not a {type(message).__name__}")
+    if isinstance(message, OutageMessage):
+        if message.starts_at.tzinfo is None or (message.ends_at is not None and message.ends_at.tzinfo is None):
+            raise CampaignError("the outage window needs a time zone")
+        if message.ends_at is not None and message.ends_at <= message.starts_at:
+            raise CampaignError("the outage window ends before it starts")
+        if not message.reason.strip() or not message.where.strip():
+            raise CampaignError("a planned-outage notice says where and why")
+    elif isinstance(message, BillMessage) and message.amount_fen <= 0:
+        raise CampaignError("a bill notice is for an amount above 0")
+
+
+# --- the policy file ---
+
+
+@dataclass(frozen=True)
+class CampaignPolicy:
+    hours: Mapping[CampaignKind, AllowedHours]
+    retries: Mapping[Outcome, Retry]
+    trunks: Mapping[str, Pace]
+    default_trunk: str
+    claim_timeout: timedelta
+    manager_tiers: frozenset[Tier]
+
+    def pace(self, trunk: str) -> Pace:
+        if trunk not in self.trunks:
+            raise CampaignError(f"there is no trunk {trunk!r} in the campaign policy (known: {', '.join(self.trunks)})")
+        return self.trunks[trunk]
+
+    def next_step(self, kind: CampaignKind, outcome: Outcome, attempts: int, at: datetime) -> NextStep:
+        return after_attempt(outcome, attempts, at, self.retries, self.hours[kind])
+
+
+class PolicyError(Exception):
+    """The campaign policy file is not usable; the message names the file and the entry."""
+
+
+def load_policy(path: Path = DEFAULT_POLICY) -> CampaignPolicy:
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise PolicyError(f"cannot read the campaign policy {path}: {exc}") from exc
+    try:
+        return parse_policy(data)
+    except PolicyError as exc:
+        raise PolicyError(f"{path}: {exc}") from exc
+
+
+_SECTIONS = {"hours", "retry", "trunks", "claims", "routing"}
+
+
+def parse_policy(data: Mapping[str, Any]) -> CampaignPolicy:
+    unknown = set(data) - _SECTIONS
+    if unknown:
+        raise PolicyError(f"unknown section(s) {', '.join(sorted(unknown))}")
+    trunks, default_trunk = _trunks(_table(data, "trunks"))
+    claims = _table(data, "claims")
+    _known("claims", claims, {"timeout_seconds"})
+    routing = _table(data, "routing")
+    _known("routing", routing, {"manager_tiers"})
+    return CampaignPolicy(
+        hours=_hours(_table(data, "hours")),
+        retries=_retries(_table(data, "retry")),
+        trunks=trunks,
+        default_trunk=default_trunk,
+        claim_timeout=timedelta(seconds=_positive("claims.timeout_seconds", claims.get("timeout_seconds"))),
+        manager_tiers=_tiers(routing.get("manager_tiers")),
+    )
+
+
+def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = data.get(name)
+    if not isinstance(value, dict):
+        raise PolicyError(f"[{name}] is missing or not a table")
+    return value
+
+
+def _known(where: str, table: Mapping[str, Any], keys: set[str]) -> None:
+    unknown = set(table) - keys
+    if unknown:
+        raise PolicyError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    missing = keys - set(table)
+    if missing:
+        raise PolicyError(f"{where} lacks {', '.join(sorted(missing))}")
+
+
+def _positive(where: str, value: Any) -> int:
+    # bool is an int in Python; `true` is a slip, not 1.
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise PolicyError(f"{where} must be a whole number above 0, not {value!r}")
+    return value
+
+
+def _hours(table: Mapping[str, Any]) -> Mapping[CampaignKind, AllowedHours]:
+    kinds = {k.value: k for k in CampaignKind}
+    unknown = set(table) - {"default", *kinds}
+    if unknown:
+        raise PolicyError(f"hours: unknown kind(s) {', '.join(sorted(unknown))} (known: default, {', '.join(kinds)})")
+    if "default" not in table:
+        raise PolicyError("hours lacks `default`")
+    parsed: dict[str, AllowedHours] = {}
+    for name, windows in table.items():
+        if not isinstance(windows, list) or not windows or not all(isinstance(w, str) for w in windows):
+            raise PolicyError(f'hours.{name} must be a list of windows such as ["08:00-21:00"]')
+        try:
+            parsed[name] = AllowedHours(tuple(Window.parse(w) for w in windows))
+        except ValueError as exc:
+            raise PolicyError(f"hours.{name}: {exc}") from exc
+    return MappingProxyType({kind: parsed.get(kind.value, parsed["default"]) for kind in CampaignKind})
+
+
+def _retries(table: Mapping[str, Any]) -> Mapping[Outcome, Retry]:
+    outcomes = {o.value: o for o in RETRYABLE}
+    retries: dict[Outcome, Retry] = {}
+    for name, entry in table.items():
+        if name not in outcomes:
+            raise PolicyError(f"retry.{name}: not an outcome to retry (those are: {', '.join(sorted(outcomes))})")
+        if not isinstance(entry, dict):
+            raise PolicyError(f"retry.{name} must be a table such as {{ attempts = 3, spacing_minutes = 10 }}")
+        _known(f"retry.{name}", entry, {"attempts", "spacing_minutes"})
+        retries[outcomes[name]] = Retry(
+            _positive(f"retry.{name}.attempts", entry["attempts"]),
+            timedelta(minutes=_positive(f"retry.{name}.spacing_minutes", entry["spacing_minutes"])),
+        )
+    missing = sorted(o.value for o in MUST_RETRY if o not in retries)
+    if missing:
+        raise PolicyError(f"retry lacks {', '.join(missing)}")
+    return MappingProxyType(retries)
+
+
+def _trunks(table: Mapping[str, Any]) -> tuple[Mapping[str, Pace], str]:
+    if not table:
+        raise PolicyError("[trunks] names no trunk")
+    trunks: dict[str, Pace] = {}
+    for name, entry in table.items():
+        if not isinstance(entry, dict):
+            raise PolicyError(f"trunks.{name} must be a table such as {{ calls_per_second = 2, max_concurrent = 10 }}")
+        _known(f"trunks.{name}", entry, {"calls_per_second", "max_concurrent"})
+        rate = entry["calls_per_second"]
+        if not isinstance(rate, int | float) or isinstance(rate, bool) or rate <= 0:
+            raise PolicyError(f"trunks.{name}.calls_per_second must be a number above 0, not {rate!r}")
+        trunks[name] = Pace(float(rate), _positive(f"trunks.{name}.max_concurrent", entry["max_concurrent"]))
+    # The first trunk listed is the one campaigns use unless they name another.
+    return MappingProxyType(trunks), next(iter(trunks))
+
+
+def _tiers(value: Any) -> frozenset[Tier]:
+    tiers = {t.value: t for t in Tier}
+    if not isinstance(value, list) or not all(isinstance(v, str) and v in tiers for v in value):
+        raise PolicyError(f"routing.manager_tiers must be a list of tiers ({', '.join(tiers)}), not {value!r}")
+    return frozenset(tiers[v] for v in value)
