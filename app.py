@@ -109,6 +109,40 @@ def cmd_acd(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dialler(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
+    """Run the outbound dialler (Stasis app hotline-outbound): calls the callees of running campaigns."""
+    import asyncio
+    from pathlib import Path
+
+    from crm import db
+    from crm.campaign_service import CampaignService
+    from crm.campaigns import DEFAULT_POLICY, load_policy
+    from cti.ari import Ari
+    from cti.dialler import Dialler
+    from ivr import speech
+
+    async def serve() -> None:
+        ari = Ari(cfg.ari.host, cfg.ari.port, cfg.ari.user, cfg.secrets.ari_password)
+        service = CampaignService(
+            db.session_factory(db.make_engine(cfg.database_url)),
+            load_policy(Path(args.policy) if args.policy else DEFAULT_POLICY),
+        )
+        # Notices say their figures in the IVR's words (cti does not import ivr: the module is passed in).
+        dialler = Dialler(ari, service, speech)
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, lambda: task.cancel() if task else None)
+        try:
+            await dialler.run()
+        finally:
+            await ari.close()
+
+    with contextlib.suppress(asyncio.CancelledError):
+        asyncio.run(serve())
+    return 0
+
+
 def cmd_web(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     """Serve the agent desktop, supervisor monitor and JSON API (app.py run starts it)."""
     from crm import db
@@ -250,6 +284,9 @@ def parser() -> argparse.ArgumentParser:
     acd = sub.add_parser("acd", help=cmd_acd.__doc__)
     acd.add_argument("--home", type=int, default=1, help="this router's own Stasis app: hotline-acd-<home>")
     acd.set_defaults(func=cmd_acd)
+    dialler = sub.add_parser("dialler", help=cmd_dialler.__doc__)
+    dialler.add_argument("--policy", help="the campaign policy file (default: crm/campaigns.toml)")
+    dialler.set_defaults(func=cmd_dialler)
     sub.add_parser("web", help=cmd_web.__doc__).set_defaults(func=cmd_web)
     agent = sub.add_parser("agent", help=cmd_agent.__doc__)
     agent.add_argument("action", choices=["login", "ready", "pause", "logout", "list"])

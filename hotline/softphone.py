@@ -71,6 +71,26 @@ class Seat:
     password: str = field(default="", repr=False)
 
 
+@dataclass
+class Callee:
+    """A customer's phone on the carrier's side of the trunk, for the outbound dialler: the hotline's calls to
+    `PJSIP/<number>@trunk` reach this stack addressed to `number`. `plan` says what it does with each call in turn
+    ("answer", "reject" with 486, or "ring" until the hotline gives up); the last entry holds for any further
+    call. Answering, it presses `keys` `key_after` seconds later and waits for the hotline to hang up."""
+
+    number: str
+    ua: UserAgent
+    plan: list[str] = field(default_factory=lambda: ["answer"])
+    keys: str = "2"
+    key_after: float = 2.5
+    listen: bool = True
+    offered_at: list[float] = field(default_factory=list)
+    answered: int = 0
+    rejected: int = 0
+    ended_by_far_end: int = 0
+    heard_ms: list[int] = field(default_factory=list)  # per answered call that ended: how long audio was heard
+
+
 class SipStack:
     """The process's SIP stack, listening on one UDP port of `host`."""
 
@@ -203,6 +223,20 @@ class SipStack:
     async def unregister(self, seat: Seat) -> None:
         await seat.ua.unregister()
 
+    # -- callees of outbound calls -------------------------------------------------------------------------
+
+    async def callee(self, number: str, domain: str, **behaviour: Any) -> Callee:
+        """A phone that takes the hotline's outbound calls to `number` (no registration: the carrier is the trunk's
+        address and port, where this stack listens). `behaviour`: the Callee fields plan, keys, key_after, listen."""
+        ua = await UserAgent.create(self.runtime, Account(user=number, domain=domain, password="", reg_interval=0))
+        callee = Callee(number, ua, **behaviour)
+
+        def on_incoming(call: Any) -> None:
+            asyncio.run_coroutine_threadsafe(_pick_up(callee, call, self.loop), self.loop)
+
+        ua.on_incoming(on_incoming)
+        return callee
+
 
 async def _answer(seat: Seat, call: Any) -> None:
     peer = call.peer or ""
@@ -223,6 +257,39 @@ async def _answer(seat: Seat, call: Any) -> None:
             await asyncio.sleep(seat.talk_for)
             seat.hung_up_at.append(time.monotonic())
             await call.hangup()
+    except BaresipError:
+        pass  # the call ended before we got to it
+
+
+async def _pick_up(callee: Callee, call: Any, loop: asyncio.AbstractEventLoop) -> None:
+    callee.offered_at.append(time.monotonic())
+    action = callee.plan[min(len(callee.offered_at) - 1, len(callee.plan) - 1)]
+    closed: asyncio.Future[str] = loop.create_future()
+
+    def on_event(event: StackEvent) -> None:
+        if event.event is Event.CALL_CLOSED and not closed.done():
+            closed.set_result(event.text or "")
+
+    try:
+        if action == "ring":
+            return  # never picked up: the hotline gives up after its ring timeout
+        if action == "reject":
+            await call.reject()
+            callee.rejected += 1
+            return
+        call.on(on_event)
+        await call.answer()
+        callee.answered += 1
+        listener = asyncio.ensure_future(_listen(call, closed) if callee.listen else _nothing_heard())
+        if callee.keys and not await _wait_or_closed(closed, callee.key_after):
+            await call.send_dtmf(callee.keys)
+        if await _wait_or_closed(closed, 120):
+            callee.ended_by_far_end += 1
+        else:
+            await call.hangup()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(closed), 5)
+        callee.heard_ms.append(await listener)
     except BaresipError:
         pass  # the call ended before we got to it
 

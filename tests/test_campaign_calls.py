@@ -1,0 +1,441 @@
+"""The outbound dialler end to end: campaigns built by the campaign service in the session's hotline database, the
+dialler (cti/dialler.py) running against the real Asterisk's ARI, and real SIP callees on the test SIP stack, which
+is the carrier: Asterisk's calls to `PJSIP/<number>@trunk` arrive there and are answered (or rejected) by a user
+agent per number. The service's clock is the test's, set inside or outside the allowed hours and moved forward to
+the next retry, so no test waits for a policy's minutes. Assertions are on what the service recorded (attempts,
+callees, the campaign's state), what the callees' phones saw, and the ACD's events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+import redis
+from sqlalchemy import select
+
+from crm.campaign_service import CampaignService
+from crm.campaigns import (
+    BillMessage,
+    CalleeState,
+    CampaignKind,
+    CampaignPolicy,
+    CampaignState,
+    OutageMessage,
+    Outcome,
+    RestorationMessage,
+    load_policy,
+)
+from crm.models import (
+    CampaignAttempt,
+    CampaignCallee,
+    Feeder,
+    Outage,
+    OutageArea,
+    OutageKind,
+    OutageScope,
+    TransformerArea,
+)
+from crm.periods import LOCAL
+from cti import policy as acd_policy
+from cti.ari import Ari
+from cti.desk import AgentDesk
+from cti.dialler import Dialler, notice_prompts, outcome_of_cause
+from cti.policy import AgentProfile
+from hotline.config import REPO_DIR
+from hotline.softphone import Callee
+from ivr import prompts, speech
+from tests.conftest import Testbed, TestUtility, wait_for
+
+_areas = itertools.count(1)
+
+# -- pure parts -------------------------------------------------------------------------------------------------
+
+
+def test_hang_up_causes_map_to_outcomes() -> None:
+    assert outcome_of_cause(17) is Outcome.BUSY
+    assert outcome_of_cause(19) is Outcome.NO_ANSWER
+    assert outcome_of_cause(18) is Outcome.NO_ANSWER
+    assert outcome_of_cause(1) is Outcome.INVALID_NUMBER
+    assert outcome_of_cause(34) is Outcome.FAILED
+    assert outcome_of_cause(0) is Outcome.FAILED
+
+
+def test_notices_say_their_figures_with_catalogued_prompts() -> None:
+    now = datetime(2026, 5, 4, 2, 0, tzinfo=UTC)  # 10:00 local
+    outage = OutageMessage("x台区", now + timedelta(days=1), now + timedelta(days=1, hours=8), "计划检修")
+    bill = BillMessage(12345, date(2026, 5, 9), "9900001234")
+    restored = RestorationMessage("x台区", now - timedelta(hours=1))
+    for language in ("zh", "en"):
+        known = prompts.names(language)
+        said = notice_prompts(CampaignKind.PLANNED_OUTAGE, outage, language, now, speech)
+        assert said[0] == "outbound/greeting" and said[-1] == "outbound/keys"
+        start_at = speech.moment(outage.starts_at, language, now)
+        assert said[1:2] == ["outbound/planned_from"] and said[2 : 2 + len(start_at)] == start_at
+        assert "outbound/planned_to" in said
+        said_bill = notice_prompts(CampaignKind.BILL_REMINDER, bill, language, now, speech)
+        assert speech.money(12345, language)[0] in said_bill
+        tail = speech.digits("1234", language)
+        start = said_bill.index("outbound/account_tail") + 1
+        assert said_bill[start : start + 4] == tail
+        said_arrears = notice_prompts(CampaignKind.ARREARS_NOTICE, bill, language, now, speech)
+        assert "outbound/arrears_amount" in said_arrears and "outbound/bill_amount" not in said_arrears
+        said_back = notice_prompts(CampaignKind.RESTORATION, restored, language, now, speech)
+        assert "outbound/restored_at" in said_back
+        for name in [*said, *said_bill, *said_arrears, *said_back]:
+            assert name in known, (language, name)
+
+
+# -- the harness ------------------------------------------------------------------------------------------------
+
+
+class Clock:
+    """The campaign service's clock: a chosen local time of day that runs on in real time, and can be moved."""
+
+    def __init__(self, hour: int, minute: int = 0) -> None:
+        self.base = datetime.now(LOCAL).replace(hour=hour, minute=minute, second=0, microsecond=0).astimezone(UTC)
+        self.started = time.monotonic()
+        self.lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self.lock:
+            return self.base + timedelta(seconds=time.monotonic() - self.started)
+
+    def move(self, by: timedelta) -> None:
+        with self.lock:
+            self.base += by
+
+    def set_local(self, hour: int, minute: int = 0) -> None:
+        with self.lock:
+            now = datetime.now(LOCAL).replace(hour=hour, minute=minute, second=0, microsecond=0)
+            self.base = now.astimezone(UTC)
+            self.started = time.monotonic()
+
+
+class Carrier:
+    """The test SIP stack acting as the carrier network: one phone per callee number (hotline/softphone.py)."""
+
+    def __init__(self, testbed: Testbed) -> None:
+        self.testbed = testbed
+
+    def callee(self, number: str, **behaviour: Any) -> Callee:
+        sip = self.testbed.sip
+        return sip.run(sip.callee(number, self.testbed.domain, **behaviour))
+
+
+class RunningDialler:
+    """The dialler on an event loop of its own in a thread, as `app.py dialler` runs it, against the testbed."""
+
+    def __init__(self, testbed: Testbed, service: CampaignService, **options: Any) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="dialler", daemon=True)
+        self.thread.start()
+        c = testbed.config
+
+        async def make() -> tuple[Ari, Dialler]:
+            ari = Ari(c.ari.host, c.ari.port, c.ari.user, c.secrets.ari_password)
+            return ari, Dialler(ari, service, speech, **options)
+
+        self.ari, self.dialler = asyncio.run_coroutine_threadsafe(make(), self.loop).result(10)
+
+        async def start() -> asyncio.Task[None]:
+            return asyncio.create_task(self.dialler.run())
+
+        self.task = asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
+        wait_for(self.dialler.connected.is_set, timeout=20)
+
+    def stop(self) -> None:
+        async def halt() -> None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+            await self.ari.close()
+            await asyncio.sleep(0.2)  # the websocket's own keepalive task winds down
+
+        asyncio.run_coroutine_threadsafe(halt(), self.loop).result(20)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+
+
+@dataclass
+class Outbound:
+    testbed: Testbed
+    utility: TestUtility
+    service: CampaignService
+    clock: Clock
+    carrier: Carrier
+    campaigns: list[int] = field(default_factory=list)
+    dialler: RunningDialler | None = None
+
+    def campaign(self, callees: list[Callee]) -> int:
+        """A planned-outage notice for an area of its own holding exactly these callees' customers."""
+        sessions = self.testbed.hotline.contacts.sessions
+        now = datetime.now(UTC)
+        n = next(_areas)
+        with sessions.begin() as s:
+            feeder_id = s.scalar(select(Feeder.id).where(Feeder.code == "T-quiet"))
+            area = TransformerArea(
+                code=f"T-camp-{time.time_ns()}-{n}", name=f"外呼台区{n}", feeder_id=feeder_id, capacity_kva=400
+            )
+            s.add(area)
+            s.flush()
+            outage = Outage(
+                kind=OutageKind.PLANNED_MAINTENANCE,
+                scope=OutageScope.TRANSFORMER_AREAS,
+                starts_at=now + timedelta(days=1),
+                expected_restoration_at=now + timedelta(days=1, hours=6),
+                reason="计划检修",
+                created_at=now,
+            )
+            s.add(outage)
+            s.flush()
+            s.add(OutageArea(outage_id=outage.id, transformer_area_id=area.id))
+            area_name = area.code
+            self.utility.areas[area_name] = area.id
+            outage_id = outage.id
+        for callee in callees:
+            self.utility.customer(area=area_name, phone=callee.number)
+        created = self.service.create_for_outage(outage_id, "test", name=f"外呼测试{n}")
+        assert created.campaign.callees == len(callees)
+        self.campaigns.append(created.campaign.id)
+        return created.campaign.id
+
+    def run_dialler(self, **options: Any) -> Dialler:
+        self.dialler = RunningDialler(self.testbed, self.service, **options)
+        return self.dialler.dialler
+
+    def attempts(self, campaign_id: int) -> list[CampaignAttempt]:
+        with self.testbed.hotline.contacts.sessions() as s:
+            return list(
+                s.scalars(
+                    select(CampaignAttempt)
+                    .where(CampaignAttempt.campaign_id == campaign_id)
+                    .order_by(CampaignAttempt.id)
+                )
+            )
+
+    def callees(self, campaign_id: int) -> dict[str, CampaignCallee]:
+        with self.testbed.hotline.contacts.sessions() as s:
+            rows = s.scalars(select(CampaignCallee).where(CampaignCallee.campaign_id == campaign_id))
+            return {row.phone: row for row in rows}
+
+    def state(self, campaign_id: int) -> CampaignState:
+        return self.service.campaign(campaign_id).state
+
+    def close(self) -> None:
+        for campaign_id in self.campaigns:
+            if self.state(campaign_id) in (CampaignState.RUNNING, CampaignState.PAUSED):
+                self.service.stop(campaign_id)
+        if self.dialler is not None:
+            # Calls still up end (and are reported) before the dialler goes.
+            dialler = self.dialler.dialler
+            wait_for(lambda: not dialler.calls, timeout=60)
+            self.dialler.stop()
+
+
+def _policy(calls_per_second: float = 2.0) -> CampaignPolicy:
+    policy = load_policy()
+    pace = policy.trunks[policy.default_trunk]
+    trunks = {policy.default_trunk: type(pace)(calls_per_second, pace.max_concurrent)}
+    return CampaignPolicy(
+        policy.hours, policy.retries, trunks, policy.default_trunk, policy.claim_timeout, policy.manager_tiers
+    )
+
+
+@pytest.fixture
+def outbound(testbed: Testbed, utility: TestUtility) -> Iterator[Outbound]:
+    clock = Clock(10)  # 10:00 local: inside every kind's allowed hours
+    service = CampaignService(testbed.hotline.contacts.sessions, _policy(), clock=clock)
+    harness = Outbound(testbed, utility, service, clock, Carrier(testbed))
+    yield harness
+    harness.close()
+
+
+def _number() -> str:
+    from tests.conftest import new_caller_number
+
+    return new_caller_number()
+
+
+# -- calls ------------------------------------------------------------------------------------------------------
+
+
+def test_callees_who_press_2_are_recorded_as_confirmed(outbound: Outbound) -> None:
+    people = [outbound.carrier.callee(_number()) for _ in range(2)]
+    campaign = outbound.campaign(people)
+    outbound.run_dialler()
+    outbound.service.start(campaign)
+    wait_for(lambda: outbound.state(campaign) is CampaignState.FINISHED, timeout=90)
+    attempts = outbound.attempts(campaign)
+    assert sorted(a.phone for a in attempts) == sorted(p.number for p in people)
+    assert {a.outcome for a in attempts} == {Outcome.CONFIRMED.value}
+    callees = outbound.callees(campaign)
+    assert {c.state for c in callees.values()} == {CalleeState.REACHED.value}
+    for person in people:
+        assert len(person.offered_at) == 1 and person.answered == 1
+        # The hotline hung up after its thanks: the callee did not have to.
+        wait_for(lambda person=person: person.ended_by_far_end == 1, timeout=30)
+        # The notice was heard until the key cut it, then the thanks.
+        wait_for(lambda person=person: person.heard_ms, timeout=10)
+        assert person.heard_ms[0] > 1500, person.heard_ms
+
+
+def test_a_busy_callee_is_called_again_when_the_policy_says(outbound: Outbound) -> None:
+    person = outbound.carrier.callee(_number(), plan=["reject", "answer"])
+    campaign = outbound.campaign([person])
+    outbound.run_dialler()
+    outbound.service.start(campaign)
+    wait_for(lambda: [a.outcome for a in outbound.attempts(campaign)] == [Outcome.BUSY.value], timeout=60)
+    callee = outbound.callees(campaign)[person.number]
+    assert callee.state == CalleeState.PENDING.value
+    retry = outbound.service.policy.retries[Outcome.BUSY].spacing
+    assert callee.next_attempt_at is not None
+    # Not before its time: the dialler keeps polling, and nobody is called.
+    time.sleep(3)
+    assert len(person.offered_at) == 1
+    outbound.clock.move(retry)
+    wait_for(lambda: outbound.state(campaign) is CampaignState.FINISHED, timeout=60)
+    assert [a.outcome for a in outbound.attempts(campaign)] == [Outcome.BUSY.value, Outcome.CONFIRMED.value]
+    assert [a.number for a in outbound.attempts(campaign)] == [1, 2]
+    assert len(person.offered_at) == 2 and person.rejected == 1 and person.answered == 1
+
+
+def test_a_callee_who_does_not_answer_is_due_again_later(outbound: Outbound) -> None:
+    person = outbound.carrier.callee(_number(), plan=["ring"])
+    campaign = outbound.campaign([person])
+    outbound.run_dialler(ring_timeout_s=3)
+    outbound.service.start(campaign)
+    wait_for(lambda: [a.outcome for a in outbound.attempts(campaign)] == [Outcome.NO_ANSWER.value], timeout=60)
+    assert len(person.offered_at) == 1 and person.answered == 0
+    callee = outbound.callees(campaign)[person.number]
+    assert callee.state == CalleeState.PENDING.value and callee.last_outcome == Outcome.NO_ANSWER.value
+
+
+def test_call_starts_keep_the_trunk_pace(outbound: Outbound) -> None:
+    people = [outbound.carrier.callee(_number(), plan=["reject"]) for _ in range(4)]
+    campaign = outbound.campaign(people)
+    dialler = outbound.run_dialler()
+    outbound.service.start(campaign)
+    wait_for(lambda: len(outbound.attempts(campaign)) == 4 and all(a.outcome for a in outbound.attempts(campaign)),
+             timeout=60)  # fmt: skip
+    spacing = outbound.service.policy.trunks["carrier"].spacing
+    starts = sorted(at for _, at in dialler.starts)
+    assert len(starts) == 4
+    assert all(b - a >= spacing - 0.01 for a, b in itertools.pairwise(starts)), starts
+    # What the carrier saw: INVITEs spaced the same (a little jitter on the way).
+    arrivals = sorted(at for p in people for at in p.offered_at)
+    assert all(b - a >= spacing - 0.15 for a, b in itertools.pairwise(arrivals)), arrivals
+
+
+def test_pause_and_resume_call_nobody_twice(outbound: Outbound) -> None:
+    outbound.service.policy = _policy(calls_per_second=0.5)  # a start every 2 s: room to pause between them
+    people = [outbound.carrier.callee(_number(), key_after=1.0) for _ in range(4)]
+    campaign = outbound.campaign(people)
+    outbound.run_dialler()
+    outbound.service.start(campaign)
+    wait_for(lambda: sum(len(p.offered_at) for p in people) >= 1, timeout=30)
+    outbound.service.pause(campaign)
+    # The call in flight ends and is recorded as usual.
+    wait_for(lambda: outbound.service.progress(campaign).in_flight == 0, timeout=60)
+    called = sum(len(p.offered_at) for p in people)
+    assert 1 <= called < 4
+    time.sleep(4)  # two starts' worth of pace: a paused campaign gets none
+    assert sum(len(p.offered_at) for p in people) == called
+    assert len(outbound.attempts(campaign)) == called
+    outbound.service.resume(campaign)
+    wait_for(lambda: outbound.state(campaign) is CampaignState.FINISHED, timeout=90)
+    assert [len(p.offered_at) for p in people] == [1, 1, 1, 1]
+    assert [a.outcome for a in outbound.attempts(campaign)] == [Outcome.CONFIRMED.value] * 4
+
+
+def test_nobody_is_called_outside_the_allowed_hours(outbound: Outbound) -> None:
+    outbound.clock.set_local(23, 30)
+    person = outbound.carrier.callee(_number())
+    campaign = outbound.campaign([person])
+    outbound.run_dialler(poll_s=0.2)
+    outbound.service.start(campaign)
+    time.sleep(4)  # twenty polls of the dialler
+    assert person.offered_at == []
+    assert outbound.attempts(campaign) == []
+    # The same campaign is called as soon as the hours allow: at 10:00 the next morning.
+    outbound.clock.move(timedelta(hours=10, minutes=30))
+    wait_for(lambda: outbound.state(campaign) is CampaignState.FINISHED, timeout=60)
+    assert [a.outcome for a in outbound.attempts(campaign)] == [Outcome.CONFIRMED.value]
+
+
+def test_0_puts_the_callee_through_to_an_agent_with_the_campaign(outbound: Outbound) -> None:
+    testbed = outbound.testbed
+    desk = AgentDesk(testbed.config, acd_policy.load(testbed.config.acd.policy))
+    seat_name = testbed.config.seats.names()[-2]
+    password = testbed.config.secrets.seat_password(seat_name)
+    seat = testbed.sip.run(testbed.sip.seat(seat_name, testbed.domain, password, 0.0, 2.0))
+    agent = f"campaign-agent-{time.time_ns()}"
+    started = f"{int(time.time() * 1000)}-0"
+    try:
+        ok, detail = desk.login(AgentProfile(agent, ("general",), ()), seat_name)
+        assert ok, detail
+        assert desk.ready(agent)[0]
+        person = outbound.carrier.callee(_number(), keys="0", key_after=2.0)
+        campaign = outbound.campaign([person])
+        outbound.run_dialler()
+        outbound.service.start(campaign)
+        wait_for(lambda: outbound.state(campaign) is CampaignState.FINISHED, timeout=60)
+        (attempt,) = outbound.attempts(campaign)
+        assert attempt.outcome == Outcome.TO_AGENT.value
+        client = redis.Redis.from_url(testbed.config.redis.effective_url())
+
+        def entered() -> list[dict[str, Any]]:
+            entries: Any = client.xrange("acd:events", min=started)
+            events = [json.loads(f[b"event"]) for _, f in entries]
+            return [e for e in events if e["type"] == "queue.enter" and
+                    str(e["call"]).startswith(f"outbound-{attempt.id}-")]  # fmt: skip
+
+        (enter,) = wait_for(entered, timeout=30)
+        assert enter["data"]["intent"] == "outage"
+        wait_for(lambda: len(seat.answered) >= 1, timeout=30)
+    finally:
+        desk.logout(agent)
+        testbed.sip.run(testbed.sip.unregister(seat))
+        desk.close()
+
+
+def test_app_py_dialler_holds_the_outbound_app(testbed: Testbed) -> None:
+    """`app.py dialler`, as an operator starts it beside `app.py run`: it registers its Stasis app and stops on
+    SIGTERM. (Nothing runs meanwhile: every campaign of these tests is finished or stopped.)"""
+    state_dir = testbed.hotline.state_dir
+    argv = [sys.executable, str(REPO_DIR / "app.py"), "--config", str(state_dir / "run-config.toml"), "dialler"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        # Its own log says so once the websocket is up. (Asterisk's list of apps is no proof: it keeps an app an
+        # earlier dialler held listed while that app still has subscriptions.)
+        wait_for(lambda: any("holding hotline-outbound" in line for line in lines), timeout=30)
+        assert "hotline-outbound" in testbed.hotline.asterisk.stasis_apps()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+        reader.join(timeout=5)
+    output = "".join(lines)
+    assert process.returncode == 0, output
+    assert "Traceback" not in output, output
