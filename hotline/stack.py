@@ -176,6 +176,7 @@ class Hotline:
             "web": f"http://{c.web.host}:{c.web.port}/",
             "asterisk_pid": self.asterisk.process.pid if self.asterisk.process else None,
             "redis_pid": self.redis_process.pid if self.redis_process else None,
+            "web_pid": self.web.pid if self.web else None,
         }
         self.run_file.write_text(json.dumps(info, indent=2))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import urllib.request
 from dataclasses import dataclass
 
 import redis
@@ -43,6 +44,16 @@ def _tcp(host: str, port: int, banner: bool = False) -> tuple[bool, str]:
         return False, str(exc)
 
 
+def _web(config: Config) -> Check:
+    """The pages answer: the login page comes back with 200."""
+    url = f"http://{config.web.host}:{config.web.port}/login"
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return Check("web", url, response.status == 200, f"HTTP {response.status}")
+    except (OSError, ValueError) as exc:
+        return Check("web", url, False, str(exc))
+
+
 def checks(config: Config) -> list[Check]:
     run = read_run_file(config)
     result = [
@@ -69,6 +80,7 @@ def checks(config: Config) -> list[Check]:
     result.append(Check("ami", f"{config.ami.host}:{config.ami.port}", ok, detail))
     ok, detail = _tcp(config.agi.host, config.agi.port)
     result.append(Check("fastagi", f"{config.agi.host}:{config.agi.port}", ok, detail))
+    result.append(_web(config))
     url = config.redis.effective_url()
     try:
         redis.Redis.from_url(url, socket_timeout=2).ping()
