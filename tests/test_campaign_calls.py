@@ -406,7 +406,9 @@ def test_0_puts_the_callee_through_to_an_agent_with_the_campaign(outbound: Outbo
         assert enter["data"]["intent"] == "outage"
         wait_for(lambda: len(seat.answered) >= 1, timeout=30)
     finally:
-        desk.logout(agent)
+        # Logging out waits for the agent's call to end (a busy agent is logged out after it): the seat is then
+        # free for the next test.
+        wait_for(lambda: desk.logout(agent) or not desk.agent(agent), timeout=30)
         testbed.sip.run(testbed.sip.unregister(seat))
         desk.close()
 

@@ -40,7 +40,8 @@ def logged_in(browser: Browser, testbed: Testbed, login: str, password: str, lan
 def seat(testbed: Testbed) -> Iterator[Seat]:
     """The agent's softphone: answers 2.5 s after it starts ringing (the test policy rings a seat for 4 s), and
     would hang up only after a minute of talk (the agent ends the call from the page first)."""
-    name = testbed.config.seats.names()[-2]
+    # A seat no other test signs in on by name (test_acd's agents take seats in turn and sign out after).
+    name = testbed.config.seats.names()[-3]
     sip = testbed.sip
     phone = sip.run(sip.seat(name, testbed.domain, testbed.config.secrets.seat_password(name), 2.5, 60.0))
     yield phone
@@ -67,6 +68,12 @@ def test_a_call_from_ivr_to_agent_with_screen_pop_disposition_work_order_and_liv
     # Sign in on the seat: the agent starts paused, and the monitor shows the tile.
     desk.select_option("#seat", seat.name)
     desk.click("#btn-login")
+    signed_in_or_refused = (
+        "() => document.getElementById('agent-state').dataset.state !== 'logged_out'"
+        " || !document.getElementById('desk-error').hidden"
+    )
+    desk.wait_for_function(signed_in_or_refused, timeout=10_000)
+    assert desk.locator("#desk-error").is_hidden(), desk.locator("#desk-error").inner_text()
     expect(desk.locator("#agent-state")).to_have_attribute("data-state", "paused", timeout=10_000)
     tile = monitor.locator(f'.agent[data-agent="{agent}"]')
     expect(tile).to_have_attribute("data-state", "paused", timeout=10_000)
