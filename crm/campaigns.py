@@ -8,7 +8,6 @@ database; the ARI dialler places the calls.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -17,7 +16,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from crm import policy_file
 from crm.periods import LOCAL
+from crm.policy_file import PolicyError
 from crm.tiers import Tier
 
 DEFAULT_POLICY = Path(__file__).with_name("campaigns.toml")
@@ -444,19 +445,8 @@ class CampaignPolicy:
         return after_attempt(outcome, attempts, at, self.retries, self.hours[kind])
 
 
-class PolicyError(Exception):
-    """The campaign policy file is not usable; the message names the file and the entry."""
-
-
 def load_policy(path: Path = DEFAULT_POLICY) -> CampaignPolicy:
-    try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise PolicyError(f"cannot read the campaign policy {path}: {exc}") from exc
-    try:
-        return parse_policy(data)
-    except PolicyError as exc:
-        raise PolicyError(f"{path}: {exc}") from exc
+    return policy_file.load(path, "campaign policy", parse_policy)
 
 
 _SECTIONS = {"hours", "retry", "trunks", "claims", "routing"}
@@ -466,26 +456,19 @@ def parse_policy(data: Mapping[str, Any]) -> CampaignPolicy:
     unknown = set(data) - _SECTIONS
     if unknown:
         raise PolicyError(f"unknown section(s) {', '.join(sorted(unknown))}")
-    trunks, default_trunk = _trunks(_table(data, "trunks"))
-    claims = _table(data, "claims")
+    trunks, default_trunk = _trunks(policy_file.table(data, "trunks"))
+    claims = policy_file.table(data, "claims")
     _known("claims", claims, {"timeout_seconds"})
-    routing = _table(data, "routing")
+    routing = policy_file.table(data, "routing")
     _known("routing", routing, {"manager_tiers"})
     return CampaignPolicy(
-        hours=_hours(_table(data, "hours")),
-        retries=_retries(_table(data, "retry")),
+        hours=_hours(policy_file.table(data, "hours")),
+        retries=_retries(policy_file.table(data, "retry")),
         trunks=trunks,
         default_trunk=default_trunk,
         claim_timeout=timedelta(seconds=_positive("claims.timeout_seconds", claims.get("timeout_seconds"))),
         manager_tiers=_tiers(routing.get("manager_tiers")),
     )
-
-
-def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    value = data.get(name)
-    if not isinstance(value, dict):
-        raise PolicyError(f"[{name}] is missing or not a table")
-    return value
 
 
 def _known(where: str, table: Mapping[str, Any], keys: set[str]) -> None:

@@ -11,7 +11,6 @@ back every order attached to it at once (随停电恢复回单).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,7 +19,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from crm import policy_file
 from crm.models import OutageScope, Role
+from crm.policy_file import PolicyError
 from crm.tiers import Tier
 
 DEFAULT_POLICY = Path(__file__).with_name("work_orders.toml")
@@ -364,33 +365,17 @@ class WorkOrderPolicy:
     correlation: CorrelationRule
 
 
-class PolicyError(Exception):
-    """The work-order policy file is not usable; the message names the file and the entry."""
-
-
 def load_policy(path: Path = DEFAULT_POLICY) -> WorkOrderPolicy:
-    try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise PolicyError(f"cannot read the work-order policy {path}: {exc}") from exc
-    try:
-        return parse_policy(data)
-    except PolicyError as exc:
-        raise PolicyError(f"{path}: {exc}") from exc
+    return policy_file.load(path, "work-order policy", parse_policy)
 
 
 def parse_policy(data: Mapping[str, Any]) -> WorkOrderPolicy:
     unknown = set(data) - {"contact_minutes", "correlation"}
     if unknown:
         raise PolicyError(f"unknown section(s) {', '.join(sorted(unknown))}")
-    return WorkOrderPolicy(_deadlines(_table(data, "contact_minutes")), _correlation(_table(data, "correlation")))
-
-
-def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    value = data.get(name)
-    if not isinstance(value, dict):
-        raise PolicyError(f"[{name}] is missing or not a table")
-    return value
+    return WorkOrderPolicy(
+        _deadlines(policy_file.table(data, "contact_minutes")), _correlation(policy_file.table(data, "correlation"))
+    )
 
 
 def _positive(where: str, value: Any, unit: str = "minutes") -> int:

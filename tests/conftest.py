@@ -18,7 +18,7 @@ import pytest
 
 from crm.models import Contact
 from hotline.config import Config
-from hotline.sandbox import free_udp_port, sandbox_config
+from hotline.sandbox import free_tcp_port, free_udp_port, sandbox_config
 from hotline.softphone import CallResult, SipStack
 from hotline.stack import Hotline
 
@@ -481,3 +481,15 @@ def browser() -> Iterator[Any]:
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis server of the module's own (the ACD store's tests flush it between scenarios)."""
+    from hotline import redis_server
+
+    tmp = tmp_path_factory.mktemp("redis")
+    port = free_tcp_port()
+    process = redis_server.start(port, tmp / "data", tmp / "redis.log")
+    yield f"redis://127.0.0.1:{port}/0"
+    redis_server.stop(process)

@@ -4,24 +4,11 @@ two agents; agents' states and ready sets stay in step."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
-import pytest
 import redis.asyncio as aioredis
 
 from cti.policy import AgentProfile
 from cti.store import AcdStore, call_score
-from hotline import redis_server
-from hotline.sandbox import free_tcp_port
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("redis")
-    port = free_tcp_port()
-    process = redis_server.start(port, tmp / "data", tmp / "redis.log")
-    yield f"redis://127.0.0.1:{port}/0"
-    redis_server.stop(process)
 
 
 def _run(redis_url: str, scenario) -> object:  # type: ignore[no-untyped-def]

@@ -4,39 +4,12 @@ snapshot (with its cost at 200 agents and 100 waiting callers)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Iterator
-
-import pytest
-import redis.asyncio as aioredis
 
 from cti.policy import AgentProfile
 from cti.services import floor_view
 from cti.store import AcdStore, Refused, SupervisionStart, Transferred, call_score
-from hotline import redis_server
-from hotline.sandbox import free_tcp_port
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("redis")
-    port = free_tcp_port()
-    process = redis_server.start(port, tmp / "data", tmp / "redis.log")
-    yield f"redis://127.0.0.1:{port}/0"
-    redis_server.stop(process)
-
-
-def _run(redis_url: str, scenario) -> object:  # type: ignore[no-untyped-def]
-    async def main() -> object:
-        client = aioredis.Redis.from_url(redis_url)
-        await client.flushdb()
-        try:
-            return await scenario(AcdStore(client))
-        finally:
-            await client.aclose()
-
-    return asyncio.run(main())
+from tests.test_acd_store import _run
 
 
 async def _agent(store: AcdStore, agent: str, *skills: str, seat: str | None = None, at: int = 1000) -> None:
