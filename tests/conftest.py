@@ -493,3 +493,27 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process = redis_server.start(port, tmp / "data", tmp / "redis.log")
     yield f"redis://127.0.0.1:{port}/0"
     redis_server.stop(process)
+
+
+@pytest.fixture(scope="module")
+def desk(testbed: Testbed) -> Iterator[Any]:
+    """The ACD's desk (cti.desk.AgentDesk) on the testbed, as the CLI and the pages use it."""
+    from cti import policy
+    from cti.desk import AgentDesk
+
+    desk = AgentDesk(testbed.config, policy.load(testbed.config.acd.policy))
+    yield desk
+    desk.close()
+
+
+@pytest.fixture(scope="module")
+def ari(testbed: Testbed) -> Iterator[Any]:
+    """An HTTP client on the testbed's ARI, to see what Asterisk holds (channels, bridges)."""
+    import httpx
+
+    config = testbed.config
+    client = httpx.Client(
+        base_url=f"http://{config.ari.host}:{config.ari.port}/ari", auth=(config.ari.user, config.secrets.ari_password)
+    )
+    yield client
+    client.close()

@@ -18,7 +18,6 @@ import redis
 
 from crm.db import make_engine, session_factory
 from crm.queue_log import QueueLog
-from cti import policy
 from cti.desk import AgentDesk
 from cti.notifier import queue_log_name
 from cti.policy import AgentProfile
@@ -27,13 +26,6 @@ from hotline.softphone import CallResult, Seat
 from tests.conftest import Testbed, new_caller_number, wait_for
 
 _seat_numbers = itertools.count()
-
-
-@pytest.fixture(scope="module")
-def desk(testbed: Testbed) -> Iterator[AgentDesk]:
-    desk = AgentDesk(testbed.config, policy.load(testbed.config.acd.policy))
-    yield desk
-    desk.close()
 
 
 @dataclass

@@ -14,29 +14,11 @@ import pytest
 
 from crm.db import make_engine, session_factory
 from crm.queue_log import QueueLog
-from cti import policy
 from cti.desk import AgentDesk
 from cti.notifier import queue_log_name
 from hotline.softphone import Seat
 from tests import test_acd
 from tests.conftest import Testbed, wait_for
-
-
-@pytest.fixture(scope="module")
-def desk(testbed: Testbed) -> Iterator[AgentDesk]:
-    desk = AgentDesk(testbed.config, policy.load(testbed.config.acd.policy))
-    yield desk
-    desk.close()
-
-
-@pytest.fixture(scope="module")
-def ari(testbed: Testbed) -> Iterator[httpx.Client]:
-    config = testbed.config
-    client = httpx.Client(
-        base_url=f"http://{config.ari.host}:{config.ari.port}/ari", auth=(config.ari.user, config.secrets.ari_password)
-    )
-    yield client
-    client.close()
 
 
 @dataclass

@@ -21,7 +21,6 @@ from crm.reports import Reports
 from crm.users import Users, agent_skills, set_password
 from crm.work_order_service import NewWorkOrder, OrderDetail, OrderFilter, WorkOrderService
 from crm.work_orders import Action, Actor, Kind, Origin, State, load_policy
-from cti import policy
 from cti.desk import AgentDesk
 from tests.conftest import Testbed, TestUtility, WebLogins, wait_for
 from tests.test_acd import Floor
@@ -222,13 +221,6 @@ def test_an_order_past_its_contact_deadline_is_in_the_overdue_list_and_the_monit
 
 
 # -- the assessment ------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def desk(testbed: Testbed) -> Iterator[AgentDesk]:
-    desk = AgentDesk(testbed.config, policy.load(testbed.config.acd.policy))
-    yield desk
-    desk.close()
 
 
 @pytest.fixture

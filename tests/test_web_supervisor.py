@@ -22,7 +22,6 @@ from playwright.sync_api import Browser, Page, expect
 
 from crm import periods
 from crm.reports import Reports
-from cti import policy
 from cti.desk import AgentDesk
 from cti.store import AcdStore, call_score, connect_redis
 from tests.conftest import Testbed, WebLogins, wait_for
@@ -32,28 +31,11 @@ from tests.test_web_browser import logged_in
 LIVE = 15_000  # ms: what the monitor and the desk get to show a change pushed over /ws
 
 
-@pytest.fixture(scope="module")
-def desk(testbed: Testbed) -> Iterator[AgentDesk]:
-    desk = AgentDesk(testbed.config, policy.load(testbed.config.acd.policy))
-    yield desk
-    desk.close()
-
-
 @pytest.fixture
 def floor(testbed: Testbed, desk: AgentDesk) -> Iterator[SupervisedFloor]:
     floor = SupervisedFloor(testbed, desk)
     yield floor
     floor.close()
-
-
-@pytest.fixture(scope="module")
-def ari(testbed: Testbed) -> Iterator[httpx.Client]:
-    config = testbed.config
-    client = httpx.Client(
-        base_url=f"http://{config.ari.host}:{config.ari.port}/ari", auth=(config.ari.user, config.secrets.ari_password)
-    )
-    yield client
-    client.close()
 
 
 @pytest.fixture
