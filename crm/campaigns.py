@@ -424,6 +424,27 @@ def check_message(kind: CampaignKind, message: Message) -> None:
         raise CampaignError("a bill notice is for an amount above 0")
 
 
+# --- answering machines ---
+
+
+@dataclass(frozen=True)
+class MachineDetection:
+    """Whether answered notice calls are first listened to by Asterisk's AMD (dialplans/outbound.conf, amd.conf),
+    so that an answering machine gets the shorter message; and whether a callee who answers and says nothing (AMD's
+    INITIALSILENCE) is taken for a machine. People often answer a strange number in silence: by default they are
+    taken for a person and hear the whole notice."""
+
+    detect: bool = False
+    silence_is_machine: bool = False
+
+    def is_machine(self, status: str, cause: str) -> bool:
+        """AMD's verdict (AMDSTATUS, AMDCAUSE) as the dialler acts on it. NOTSURE and anything unknown is a person:
+        a person hung up on by mistake is worse than a machine that hears the whole notice."""
+        if status.upper() != "MACHINE":
+            return False
+        return self.silence_is_machine or not cause.upper().startswith("INITIALSILENCE")
+
+
 # --- the policy file ---
 
 
@@ -435,6 +456,7 @@ class CampaignPolicy:
     default_trunk: str
     claim_timeout: timedelta
     manager_tiers: frozenset[Tier]
+    machines: MachineDetection = MachineDetection()
 
     def pace(self, trunk: str) -> Pace:
         if trunk not in self.trunks:
@@ -449,7 +471,7 @@ def load_policy(path: Path = DEFAULT_POLICY) -> CampaignPolicy:
     return policy_file.load(path, "campaign policy", parse_policy)
 
 
-_SECTIONS = {"hours", "retry", "trunks", "claims", "routing"}
+_SECTIONS = {"hours", "retry", "trunks", "claims", "routing", "machines"}
 
 
 def parse_policy(data: Mapping[str, Any]) -> CampaignPolicy:
@@ -468,6 +490,7 @@ def parse_policy(data: Mapping[str, Any]) -> CampaignPolicy:
         default_trunk=default_trunk,
         claim_timeout=timedelta(seconds=_positive("claims.timeout_seconds", claims.get("timeout_seconds"))),
         manager_tiers=_tiers(routing.get("manager_tiers")),
+        machines=_machines(data.get("machines", {})),
     )
 
 
@@ -538,6 +561,22 @@ def _trunks(table: Mapping[str, Any]) -> tuple[Mapping[str, Pace], str]:
         trunks[name] = Pace(float(rate), _positive(f"trunks.{name}.max_concurrent", entry["max_concurrent"]))
     # The first trunk listed is the one campaigns use unless they name another.
     return MappingProxyType(trunks), next(iter(trunks))
+
+
+def _machines(table: Any) -> MachineDetection:
+    """[machines], optional: without it nothing is detected."""
+    if not isinstance(table, dict):
+        raise PolicyError('machines must be a table such as { detect = true, silence = "person" }')
+    unknown = set(table) - {"detect", "silence"}
+    if unknown:
+        raise PolicyError(f"machines: unknown key(s) {', '.join(sorted(unknown))}")
+    detect = table.get("detect", False)
+    if not isinstance(detect, bool):
+        raise PolicyError(f"machines.detect must be true or false, not {detect!r}")
+    silence = table.get("silence", "person")
+    if silence not in ("person", "machine"):
+        raise PolicyError(f'machines.silence must be "person" or "machine", not {silence!r}')
+    return MachineDetection(detect, silence == "machine")
 
 
 def _tiers(value: Any) -> frozenset[Tier]:

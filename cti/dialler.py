@@ -50,6 +50,8 @@ INTENTS: Mapping[CampaignKind, str] = {
     CampaignKind.BILL_REMINDER: "billing",
     CampaignKind.ARREARS_NOTICE: "billing",
 }
+# Where answered calls go for answering-machine detection (dialplans/outbound.conf).
+DETECTION_CONTEXT = "outbound-amd"
 # The most times a callee may hear the notice (1 repeats it); more keys of 1 are ignored.
 MAX_PLAYS = 4
 
@@ -82,10 +84,14 @@ class Speech(Protocol):
     def moment(self, when: datetime, language: str, now: datetime) -> list[str]: ...
 
 
-def notice_prompts(kind: CampaignKind, message: Message, language: str, now: datetime, speech: Speech) -> list[str]:
-    """The notice as prompt names (hotline/<lang>/<name>), the figures filled in, the keys to press at the end."""
+def notice_prompts(
+    kind: CampaignKind, message: Message, language: str, now: datetime, speech: Speech, *, machine: bool = False
+) -> list[str]:
+    """The notice as prompt names (hotline/<lang>/<name>), the figures filled in, the keys to press at the end. For
+    an answering `machine`, the shorter message: no keys to press, and no bill figures (a recording may be heard by
+    anyone in the house): only that there is a notice about the bill and to call 95598."""
     lang = language if language in LANGUAGES else "zh"
-    say: list[str] = ["outbound/greeting"]
+    say: list[str] = ["outbound/machine_greeting" if machine else "outbound/greeting"]
     if isinstance(message, OutageMessage):
         say += ["outbound/planned_from", *speech.moment(message.starts_at, lang, now)]
         if message.ends_at is not None:
@@ -93,6 +99,8 @@ def notice_prompts(kind: CampaignKind, message: Message, language: str, now: dat
         say += ["outbound/planned_off"]
     elif isinstance(message, RestorationMessage):
         say += ["outbound/restored_at", *speech.moment(message.restored_at, lang, now), "outbound/restored"]
+    elif isinstance(message, BillMessage) and machine:
+        say += ["outbound/machine_bill"]
     elif isinstance(message, BillMessage):
         today = periods.local_day(now)
         say += ["outbound/account_tail", *speech.digits(message.account_tail, lang)]
@@ -102,7 +110,7 @@ def notice_prompts(kind: CampaignKind, message: Message, language: str, now: dat
         else:
             say += ["outbound/bill_amount", *speech.money(message.amount_fen, lang)]
             say += ["outbound/bill_due", *speech.day(message.due_date, lang, today)]
-    return [*say, "outbound/keys"]
+    return [*say, "outbound/machine_end" if machine else "outbound/keys"]
 
 
 def masked(phone: str) -> str:
@@ -119,6 +127,10 @@ class _Call:
     trunk: str
     started: float
     answered: bool = False
+    # Out of the app in dialplans/outbound.conf while AMD listens; keys pressed meanwhile (a machine presses none).
+    detecting: bool = False
+    early_keys: str = ""
+    machine: bool = False
     plays: int = 0
     playback: str | None = None
     closing: str | None = None  # the goodbye's playback id: hang up when it ends
@@ -280,7 +292,12 @@ class Dialler:
                 if call.ended:
                     return
                 if kind == "StasisStart":
-                    await self._answered(call)
+                    args = [str(a) for a in evt.get("args", [])]
+                    if args[:1] == ["amd"]:
+                        verdict, why = [*args, "", "", ""][2:4]
+                        await self._detected(call, verdict, why)
+                    else:
+                        await self._answered(call)
                 elif kind == "ChannelDtmfReceived":
                     await self._key(call, str(evt.get("digit", "")))
                 elif kind == "PlaybackFinished":
@@ -288,8 +305,9 @@ class Dialler:
                 elif kind == "ChannelDestroyed":
                     cause = int(evt.get("cause", 0) or 0)
                     await self._finish(call, call.outcome or self._unanswered_or_heard(call, cause))
-                elif kind == "StasisEnd":
-                    # Hung up, or gone on to the ACD (to_agent): either way the rest of the call is not ours.
+                elif kind == "StasisEnd" and not call.detecting:
+                    # Hung up, or gone on to the ACD (to_agent): either way the rest of the call is not ours. (Gone to
+                    # the machine detection, it comes back.)
                     await self._finish(call, call.outcome or Outcome.ANSWERED)
         except Exception:
             # The callee must never be left in silence for a fault of ours: end the call, report what we know.
@@ -308,7 +326,45 @@ class Dialler:
         with contextlib.suppress(AriError):
             await self.ari.request("POST", f"/channels/{call.channel}/variable", variable="CHANNEL(language)",
                                    value=lang)  # fmt: skip
+        if self.service.policy.machines.detect:
+            try:
+                await self._detect(call)
+                return
+            except AriError as exc:
+                # The notice matters more than the detection: a person may be listening.
+                call.detecting = False
+                log.warning("attempt %d: no machine detection (%s); playing the notice", call.attempt.id, exc)
         await self._play_notice(call)
+
+    async def _detect(self, call: _Call) -> None:
+        """Out of the app to Asterisk's AMD (dialplans/outbound.conf), which sends the call back with its verdict.
+        The app stays subscribed to the channel meanwhile, so that a hang-up or a key is still seen."""
+        await self.ari.request("POST", f"/applications/{self.app}/subscription", eventSource=f"channel:{call.channel}")
+        await self.ari.request("POST", f"/channels/{call.channel}/variable", variable="HOTLINE_CAMPAIGN_ATTEMPT",
+                               value=str(call.attempt.id))  # fmt: skip
+        call.detecting = True
+        await self.ari.continue_in_dialplan(call.channel, DETECTION_CONTEXT)
+
+    async def _detected(self, call: _Call, status: str, cause: str) -> None:
+        """Back from AMD. A machine hears the shorter message once and is hung up on; a person (or a callee who
+        pressed a key meanwhile) hears the notice, and a 0 pressed during the detection is acted on."""
+        call.detecting = False
+        call.machine = not call.early_keys and self.service.policy.machines.is_machine(status, cause)
+        log.info("attempt %d: AMD says %s %s -> %s", call.attempt.id, status, cause,
+                 "machine" if call.machine else "person")  # fmt: skip
+        if call.machine:
+            call.outcome = Outcome.MACHINE
+            await self._report(call)
+            a = call.attempt
+            lang = a.language if a.language in LANGUAGES else "zh"
+            names = notice_prompts(a.kind, a.message, lang, self.service.clock(), self.speech, machine=True)
+            call.closing = f"outmachine-{a.id}-{uuid.uuid4().hex[:6]}"
+            await self.ari.play(call.channel, ",".join(f"sound:hotline/{lang}/{n}" for n in names), call.closing)
+            return
+        await self._play_notice(call)
+        if "0" in call.early_keys:
+            # Asked for a person before the notice began; 1 and 2 mean nothing before anything was heard.
+            await self._to_agent(call)
 
     async def _play_notice(self, call: _Call) -> None:
         self._cancel_key_timer(call)
@@ -339,6 +395,9 @@ class Dialler:
         call.key_timer = None
 
     async def _key(self, call: _Call, digit: str) -> None:
+        if call.detecting:
+            call.early_keys += digit
+            return
         if not call.answered or call.outcome is not None or digit not in "120":
             return  # a key after the choice, or one that means nothing here
         if digit == "1":

@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm.models import Contact
+from crm.campaigns import CampaignKind, message_from_json
+from crm.models import Account, Campaign, CampaignAttempt, CampaignCallee, Contact
 from crm.services import CustomerService, Refusal
 
 
@@ -74,8 +75,10 @@ class ScreenPop:
                     "outcome": contact.outcome,
                     **ivr_summary(contact.ivr_path or []),
                 }
+            campaign_part, campaign_account = _campaign(session, fields.get("campaign_attempt", ""))
         customer = None
-        account_number = fields.get("account", "")
+        # A notice's callee was called for their customer: their account, when the campaign did not name one.
+        account_number = fields.get("account", "") or campaign_account
         if account_number:
             account = self.customers.account_by_number(account_number)
             if not isinstance(account, Refusal):
@@ -98,4 +101,33 @@ class ScreenPop:
             },
             "contact": contact_part,
             "customer": customer,
+            "campaign": campaign_part,
         }
+
+
+def _campaign(session: Session, attempt_id: str) -> tuple[dict[str, Any] | None, str]:
+    """The outbound notice a callee asked a person about (their campaign attempt), and the callee's account number
+    ("" if none): what the agent needs to answer them."""
+    if not attempt_id.isdigit():
+        return None, ""
+    row = session.execute(
+        select(CampaignAttempt, Campaign, CampaignCallee)
+        .join(Campaign, Campaign.id == CampaignAttempt.campaign_id)
+        .join(CampaignCallee, CampaignCallee.id == CampaignAttempt.callee_id)
+        .where(CampaignAttempt.id == int(attempt_id))
+    ).first()
+    if row is None:
+        return None, ""
+    attempt, campaign, callee = row
+    kind = CampaignKind(campaign.kind)
+    account = session.get(Account, callee.account_id) if callee.account_id is not None else None
+    part = {
+        "id": campaign.id,
+        "name": campaign.name,
+        "kind": kind.value,
+        "attempt": attempt.id,
+        "try": attempt.number,
+        "outage_id": campaign.outage_id,
+        "message": plain(message_from_json(kind, {**(campaign.variables or {}), **(callee.variables or {})})),
+    }
+    return part, account.number if account is not None else ""

@@ -55,12 +55,15 @@ class Caller:
     account: str = ""
     manager: str = ""
     language: str = "zh"
+    # An outbound notice's callee put through to a person: the campaign attempt (crm campaign_attempts.id).
+    campaign_attempt: str = ""
 
     @classmethod
     def from_args(cls, channel: str, app: str, number: str, args: list[str]) -> Caller:
-        # Stasis(app,caller,intent,tier,account,manager,language): missing or empty arguments take the defaults.
-        f = (args + [""] * 6)[1:7]
-        return cls(channel, app, number, f[0] or "general", f[1] or "standard", f[2], f[3], f[4] or "zh")
+        # Stasis(app,caller,intent,tier,account,manager,language,campaign_attempt): missing or empty arguments take
+        # the defaults.
+        f = (args + [""] * 7)[1:8]
+        return cls(channel, app, number, f[0] or "general", f[1] or "standard", f[2], f[3], f[4] or "zh", f[5])
 
 
 def call_of_leg(channel_id: str) -> str | None:
@@ -117,6 +120,7 @@ class Acd:
             "account": caller.account,
             "manager": caller.manager,
             "language": caller.language,
+            "campaign_attempt": caller.campaign_attempt,
             "priority": str(priority),
             "score": str(call_score(priority, entered)),
             "entered": str(entered),

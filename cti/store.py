@@ -5,7 +5,8 @@ The Redis key schema (the one place it is defined):
 
   acd:call:{call}          hash   a waiting or connected call: channel, app, group, step, score, priority, state,
                                   agent, leg, bridge, offered (ms), connected (ms), intent, tier, account, manager,
-                                  caller, language, entered (ms); after a transfer also transfers (count) and
+                                  caller, language, campaign_attempt (an outbound notice's callee), entered
+                                  (ms); after a transfer also transfers (count) and
                                   transferred_from (the agent), and step is "transfer" (no more escalation)
   acd:calls                set    every live call's id
   acd:waiting:{group}      zset   calls waiting for {group}, by score (priority first, then arrival)

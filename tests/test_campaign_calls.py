@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import json
+import math
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 import redis
+from baresip import Account, Event, StackEvent, UserAgent
+from baresip.errors import AudioNotActive, AudioRestarted, BaresipError
 from sqlalchemy import select
 
 from crm.campaign_service import CampaignService
@@ -49,11 +53,13 @@ from crm.models import (
     TransformerArea,
 )
 from crm.periods import LOCAL
+from crm.services import CustomerService
 from cti import policy as acd_policy
 from cti.ari import Ari
 from cti.desk import AgentDesk
 from cti.dialler import Dialler, notice_prompts, outcome_of_cause
 from cti.policy import AgentProfile
+from cti.screenpop import ScreenPop
 from hotline.config import REPO_DIR
 from hotline.softphone import Callee
 from ivr import prompts, speech
@@ -94,8 +100,25 @@ def test_notices_say_their_figures_with_catalogued_prompts() -> None:
         assert "outbound/arrears_amount" in said_arrears and "outbound/bill_amount" not in said_arrears
         said_back = notice_prompts(CampaignKind.RESTORATION, restored, language, now, speech)
         assert "outbound/restored_at" in said_back
-        for name in [*said, *said_bill, *said_arrears, *said_back]:
+        machine = notice_prompts(CampaignKind.PLANNED_OUTAGE, outage, language, now, speech, machine=True)
+        assert machine[0] == "outbound/machine_greeting" and machine[-1] == "outbound/machine_end"
+        assert machine[1:-1] == said[1:-1]  # the same window, without the keys
+        # A recording may be heard by anyone: a bill's figures are not left on it.
+        machine_bill = notice_prompts(CampaignKind.ARREARS_NOTICE, bill, language, now, speech, machine=True)
+        assert machine_bill == ["outbound/machine_greeting", "outbound/machine_bill", "outbound/machine_end"]
+        for name in [*said, *said_bill, *said_arrears, *said_back, *machine, *machine_bill]:
             assert name in known, (language, name)
+
+
+def test_amd_verdicts_as_the_policy_takes_them() -> None:
+    shipped = load_policy().machines
+    assert shipped.is_machine("MACHINE", "LONGGREETING-1600-1500")
+    assert shipped.is_machine("MACHINE", "MAXWORDS-3-2")
+    # Silence is taken for a person unless the policy says otherwise; unsure is a person.
+    assert not shipped.is_machine("MACHINE", "INITIALSILENCE-2500-2500")
+    assert dataclasses.replace(shipped, silence_is_machine=True).is_machine("MACHINE", "INITIALSILENCE-2500-2500")
+    assert not shipped.is_machine("NOTSURE", "TOOLONG-5000")
+    assert not shipped.is_machine("HUMAN", "HUMAN-300-800")
 
 
 # -- the harness ------------------------------------------------------------------------------------------------
@@ -124,6 +147,12 @@ class Clock:
             self.started = time.monotonic()
 
 
+# Answered calls first go through Asterisk's answering-machine detection (crm/campaigns.toml [machines]): a callee
+# who says nothing is taken for a person after amd.conf's initial_silence (2.5 s), and only then hears the notice.
+# A callee's keys are pressed this much later than they would be without it.
+DETECTION_S = 3.0
+
+
 class Carrier:
     """The test SIP stack acting as the carrier network: one phone per callee number (hotline/softphone.py)."""
 
@@ -131,8 +160,76 @@ class Carrier:
         self.testbed = testbed
 
     def callee(self, number: str, **behaviour: Any) -> Callee:
+        """A person's phone: silent, pressing its keys `key_after` seconds into the notice."""
+        behaviour["key_after"] = behaviour.get("key_after", 2.5) + DETECTION_S
         sip = self.testbed.sip
         return sip.run(sip.callee(number, self.testbed.domain, **behaviour))
+
+    def machine(self, number: str, greeting_s: float = 4.0) -> Machine:
+        """An answering machine on `number`: it answers, speaks its greeting (a tone, as loud as speech) and then
+        records whatever it is told in silence, until the hotline hangs up."""
+        sip = self.testbed.sip
+        machine = Machine(number, greeting_s)
+
+        async def create() -> None:
+            account = Account(user=number, domain=self.testbed.domain, password="", reg_interval=0)
+            ua = await UserAgent.create(sip.runtime, account)
+            ua.on_incoming(lambda call: asyncio.run_coroutine_threadsafe(machine.take(call, sip.loop), sip.loop))
+
+        sip.run(create())
+        return machine
+
+
+@dataclass
+class Machine:
+    number: str
+    greeting_s: float
+    answered: int = 0
+    greeting_sent_ms: int = 0
+    ended_by_far_end: int = 0
+
+    async def take(self, call: Any, loop: asyncio.AbstractEventLoop) -> None:
+        closed: asyncio.Future[str] = loop.create_future()
+
+        def on_event(event: StackEvent) -> None:
+            if event.event is Event.CALL_CLOSED and not closed.done():
+                closed.set_result(event.text or "")
+
+        try:
+            call.on(on_event)
+            await call.answer()
+            self.answered += 1
+            await self._speak(call, closed)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(closed), 60)
+                self.ended_by_far_end += 1
+            if not closed.done():
+                await call.hangup()
+        except BaresipError:
+            pass  # the call ended before we got to it
+
+    async def _speak(self, call: Any, closed: asyncio.Future[str]) -> None:
+        """The greeting: a 425 Hz tone at about -12 dBFS, fed frame by frame at the call's own pace."""
+        rate, frame_ms = 0, 20
+        while not closed.done() and not rate:
+            await asyncio.sleep(0.02)
+            with contextlib.suppress(AudioNotActive, AudioRestarted):
+                info = call.audio.info()
+                rate = info.tx_sample_rate if info.tx_ready else 0
+                frame_ms = info.tx_ptime_ms or 20
+        samples = rate * frame_ms // 1000
+        t = 0
+        started = time.monotonic()
+        while not closed.done() and time.monotonic() - started < self.greeting_s:
+            frame = b"".join(
+                int(8000 * math.sin(2 * math.pi * 425 * (t + i) / rate)).to_bytes(2, "little", signed=True)
+                for i in range(samples)
+            )
+            t += samples
+            with contextlib.suppress(AudioNotActive, AudioRestarted):
+                call.audio.write(frame)
+                self.greeting_sent_ms += frame_ms
+            await asyncio.sleep(frame_ms / 1000)
 
 
 class RunningDialler:
@@ -179,7 +276,7 @@ class Outbound:
     campaigns: list[int] = field(default_factory=list)
     dialler: RunningDialler | None = None
 
-    def campaign(self, callees: list[Callee]) -> int:
+    def campaign(self, callees: Sequence[Callee | Machine]) -> int:
         """A planned-outage notice for an area of its own holding exactly these callees' customers."""
         sessions = self.testbed.hotline.contacts.sessions
         now = datetime.now(UTC)
@@ -246,12 +343,11 @@ class Outbound:
 
 
 def _policy(calls_per_second: float = 2.0) -> CampaignPolicy:
+    """The shipped policy (answering-machine detection included), at the given pace."""
     policy = load_policy()
+    assert policy.machines.detect
     pace = policy.trunks[policy.default_trunk]
-    trunks = {policy.default_trunk: type(pace)(calls_per_second, pace.max_concurrent)}
-    return CampaignPolicy(
-        policy.hours, policy.retries, trunks, policy.default_trunk, policy.claim_timeout, policy.manager_tiers
-    )
+    return dataclasses.replace(policy, trunks={policy.default_trunk: type(pace)(calls_per_second, pace.max_concurrent)})
 
 
 @pytest.fixture
@@ -310,6 +406,24 @@ def test_a_busy_callee_is_called_again_when_the_policy_says(outbound: Outbound) 
     assert [a.outcome for a in outbound.attempts(campaign)] == [Outcome.BUSY.value, Outcome.CONFIRMED.value]
     assert [a.number for a in outbound.attempts(campaign)] == [1, 2]
     assert len(person.offered_at) == 2 and person.rejected == 1 and person.answered == 1
+
+
+def test_an_answering_machine_gets_the_short_message_and_is_not_called_again(outbound: Outbound) -> None:
+    machine = outbound.carrier.machine(_number())
+    person = outbound.carrier.callee(_number())
+    campaign = outbound.campaign([machine, person])
+    outbound.run_dialler()
+    outbound.service.start(campaign)
+    wait_for(lambda: outbound.state(campaign) is CampaignState.FINISHED, timeout=90)
+    outcomes = {a.phone: a.outcome for a in outbound.attempts(campaign)}
+    assert outcomes == {machine.number: Outcome.MACHINE.value, person.number: Outcome.CONFIRMED.value}
+    # The policy does not retry machines: the short message counts as delivered.
+    callees = outbound.callees(campaign)
+    assert callees[machine.number].state == CalleeState.REACHED.value
+    # The hotline left its message and hung up; the machine had spoken over a second of its greeting first.
+    wait_for(lambda: machine.ended_by_far_end == 1, timeout=30)
+    assert machine.answered == 1 and machine.greeting_sent_ms >= 1500
+    assert len(person.offered_at) == 1 and person.answered == 1
 
 
 def test_a_callee_who_does_not_answer_is_due_again_later(outbound: Outbound) -> None:
@@ -405,6 +519,13 @@ def test_0_puts_the_callee_through_to_an_agent_with_the_campaign(outbound: Outbo
         (enter,) = wait_for(entered, timeout=30)
         assert enter["data"]["intent"] == "outage"
         wait_for(lambda: len(seat.answered) >= 1, timeout=30)
+        # The agent's screen-pop, as the desk's page gets it for the call: the campaign and the callee's customer.
+        sessions = testbed.hotline.contacts.sessions
+        pop = ScreenPop(sessions, CustomerService(sessions), desk.call).build(str(enter["call"]))
+        assert pop["campaign"]["id"] == campaign and pop["campaign"]["attempt"] == attempt.id
+        assert pop["campaign"]["kind"] == "planned_outage" and pop["campaign"]["message"]["reason"] == "计划检修"
+        assert pop["call"]["caller"] == person.number
+        assert person.number in pop["customer"]["phones"], pop["customer"]
     finally:
         # Logging out waits for the agent's call to end (a busy agent is logged out after it): the seat is then
         # free for the next test.
