@@ -116,7 +116,7 @@ def cmd_dialler(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
 
     from crm import db
     from crm.campaign_service import CampaignService
-    from crm.campaigns import DEFAULT_POLICY, load_policy
+    from crm.campaigns import load_policy
     from cti.ari import Ari
     from cti.dialler import Dialler
     from ivr import speech
@@ -125,7 +125,7 @@ def cmd_dialler(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
         ari = Ari(cfg.ari.host, cfg.ari.port, cfg.ari.user, cfg.secrets.ari_password)
         service = CampaignService(
             db.session_factory(db.make_engine(cfg.database_url)),
-            load_policy(Path(args.policy) if args.policy else DEFAULT_POLICY),
+            load_policy(Path(args.policy) if args.policy else cfg.outbound.policy),
         )
         # Notices say their figures in the IVR's words (cti does not import ivr: the module is passed in).
         dialler = Dialler(ari, service, speech)
@@ -285,7 +285,7 @@ def parser() -> argparse.ArgumentParser:
     acd.add_argument("--home", type=int, default=1, help="this router's own Stasis app: hotline-acd-<home>")
     acd.set_defaults(func=cmd_acd)
     dialler = sub.add_parser("dialler", help=cmd_dialler.__doc__)
-    dialler.add_argument("--policy", help="the campaign policy file (default: crm/campaigns.toml)")
+    dialler.add_argument("--policy", help="the campaign policy file (default: [outbound] policy)")
     dialler.set_defaults(func=cmd_dialler)
     sub.add_parser("web", help=cmd_web.__doc__).set_defaults(func=cmd_web)
     agent = sub.add_parser("agent", help=cmd_agent.__doc__)

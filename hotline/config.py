@@ -148,6 +148,15 @@ class WorkOrders:
 
 
 @dataclass(frozen=True)
+class Outbound:
+    """Outbound notice campaigns (外呼): whether `app.py run` starts the dialler, and the campaign policy."""
+
+    # 1: `app.py run` starts and supervises the dialler (app.py dialler); 0: campaigns are made and shown, not dialled.
+    dialler: int
+    policy: Path
+
+
+@dataclass(frozen=True)
 class Secrets:
     """Generated once per state dir; seat passwords derive from seat_key so adding seats needs no new secret."""
 
@@ -179,6 +188,7 @@ class Config:
     demo: Demo
     web: Web
     work_orders: WorkOrders
+    outbound: Outbound
     secrets: Secrets = field(repr=False)
 
     @property
@@ -224,6 +234,7 @@ _SECTION_CLASSES = {
     "demo": Demo,
     "web": Web,
     "work_orders": WorkOrders,
+    "outbound": Outbound,
 }
 
 

@@ -29,6 +29,9 @@ from ivr import prompts
 from ivr.fastagi import FastAgiServer
 from ivr.routes import Ivr
 
+# The outbound dialler's Stasis app (cti/dialler.py APP): held once the dialler is up.
+DIALLER_APP = "hotline-outbound"
+
 log = logging.getLogger(__name__)
 
 
@@ -64,6 +67,7 @@ class Hotline:
         self.redis_process: subprocess.Popen[bytes] | None = None
         self.routers: dict[int, subprocess.Popen[bytes]] = {}
         self.web: subprocess.Popen[bytes] | None = None
+        self.dialler: subprocess.Popen[bytes] | None = None
         self._supervisor: threading.Thread | None = None
         self._stopping = threading.Event()
         self._lock: TextIO | None = None
@@ -154,6 +158,9 @@ class Hotline:
             self.wait_for_routers()
             self.start_web()
             self.wait_for_web()
+            if self.config.outbound.dialler:
+                self.start_dialler()
+                self.wait_for_dialler()
             self._stopping.clear()
             self._supervisor = threading.Thread(target=self._supervise, name="supervisor", daemon=True)
             self._supervisor.start()
@@ -177,6 +184,7 @@ class Hotline:
             "asterisk_pid": self.asterisk.process.pid if self.asterisk.process else None,
             "redis_pid": self.redis_process.pid if self.redis_process else None,
             "web_pid": self.web.pid if self.web else None,
+            "dialler_pid": self.dialler.pid if self.dialler else None,
         }
         self.run_file.write_text(json.dumps(info, indent=2))
 
@@ -203,6 +211,21 @@ class Hotline:
                 raise StackError(f"the web server did not come up; see {self.state_dir / 'logs' / 'web.log'}")
             time.sleep(0.1)
 
+    def start_dialler(self) -> subprocess.Popen[bytes]:
+        """The outbound dialler (Stasis app hotline-outbound), configured from run-config.toml."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+        argv = [sys.executable, str(REPO_DIR / "app.py"), "--config", str(self.state_dir / "run-config.toml"),
+                "dialler"]  # fmt: skip
+        self.dialler = start_child("dialler", argv, self.state_dir / "logs" / "dialler.log", env=env)
+        return self.dialler
+
+    def wait_for_dialler(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while DIALLER_APP not in self.asterisk.stasis_apps():
+            if (self.dialler is not None and self.dialler.poll() is not None) or time.monotonic() > deadline:
+                raise StackError(f"the dialler did not come up; see {self.state_dir / 'logs' / 'dialler.log'}")
+            time.sleep(0.1)
+
     def router_apps(self) -> list[str]:
         return [f"hotline-acd-{home}" for home in range(1, self.config.acd.routers + 1)]
 
@@ -227,6 +250,10 @@ class Hotline:
             if self.web is not None and self.web.poll() is not None and not self._stopping.is_set():
                 log.warning("the web server exited with %s; restarting it", self.web.returncode)
                 self.start_web()
+            if self.dialler is not None and self.dialler.poll() is not None and not self._stopping.is_set():
+                # Its calls in flight were reported or lapse into lost attempts, offered again: nobody is lost.
+                log.warning("the dialler exited with %s; restarting it", self.dialler.returncode)
+                self.start_dialler()
 
     def stop(self) -> None:
         """Stop everything this object started, in reverse order; safe to call more than once."""
@@ -237,6 +264,9 @@ class Hotline:
         for home, process in list(self.routers.items()):
             stop_child(process, f"acd router {home}")
         self.routers.clear()
+        if self.dialler is not None:
+            stop_child(self.dialler, "dialler")
+            self.dialler = None
         if self.web is not None:
             stop_child(self.web, "web")
             self.web = None

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from crm import db
 from hotline.asterisk import Asterisk, AsteriskError
 from hotline.config import Config
-from hotline.stack import read_run_file
+from hotline.stack import DIALLER_APP, read_run_file
 
 
 @dataclass
@@ -76,6 +76,9 @@ def checks(config: Config) -> list[Check]:
     missing = [app for app in wanted if app not in held]
     detail = f"missing {', '.join(missing)}" if missing else f"{len(wanted)} of {len(wanted)} Stasis apps held"
     result.append(Check("acd", "routers " + ", ".join(wanted), not missing, detail))
+    if config.outbound.dialler:
+        holding = DIALLER_APP in held
+        result.append(Check("dialler", DIALLER_APP, holding, "Stasis app held" if holding else "not running"))
     ok, detail = _tcp(config.ami.host, config.ami.port, banner=True)
     result.append(Check("ami", f"{config.ami.host}:{config.ami.port}", ok, detail))
     ok, detail = _tcp(config.agi.host, config.agi.port)

@@ -126,6 +126,8 @@ def testbed(tmp_path_factory: pytest.TempPathFactory, sip: SipStack) -> Iterator
         HOTLINE_SEATS_COUNT="24",
         # Overdue work orders are escalated within a second, so that a test sees it without waiting long.
         HOTLINE_WORK_ORDERS_SWEEP_S="1",
+        # The outbound tests run their own dialler on a clock of their own (test_campaign_calls.py): none here.
+        HOTLINE_OUTBOUND_DIALLER="0",
     )
     hotline = Hotline(config)
     hotline.start()

@@ -71,11 +71,12 @@ def test_run_answers_a_call_and_ctrl_c_leaves_nothing_behind(running: tuple[Conf
         "ami": True,
         "fastagi": True,
         "web": True,
+        "dialler": True,
         "redis": True,
         "database": True,
     }
     run_info = json.loads((cfg.paths.state_dir / "run.json").read_text())
-    children = [run_info["asterisk_pid"], run_info["redis_pid"], run_info["web_pid"]]
+    children = [run_info["asterisk_pid"], run_info["redis_pid"], run_info["web_pid"], run_info["dialler_pid"]]
 
     number = new_caller_number()
     # 0 during the welcome: the IVR records the key and hands the caller to a person.
@@ -129,7 +130,7 @@ def test_killing_the_hotline_outright_takes_asterisk_and_redis_with_it(
     run_info = json.loads((cfg.paths.state_dir / "run.json").read_text())
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=10)
-    for pid in (run_info["asterisk_pid"], run_info["redis_pid"], run_info["web_pid"]):
+    for pid in (run_info["asterisk_pid"], run_info["redis_pid"], run_info["web_pid"], run_info["dialler_pid"]):
         wait_for(lambda pid=pid: not _alive(pid), timeout=15)
     time.sleep(0.2)
     # The stale run.json does not stop a new start: the lock died with the process.
