@@ -137,6 +137,8 @@ class _Call:
     outcome: Outcome | None = None
     reported: bool = False
     ended: bool = False
+    # Put through to the ACD: still up on the trunk (its room is given back when the channel goes), no longer ours.
+    handed: bool = False
     key_timer: asyncio.Task[None] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -253,7 +255,7 @@ class Dialler:
                 async with call.lock:
                     await self._finish(call, call.outcome or (Outcome.ANSWERED if call.answered else Outcome.FAILED))
                 return
-            if time.monotonic() - call.started > self.max_call_s:
+            if not call.handed and time.monotonic() - call.started > self.max_call_s:
                 log.warning("attempt %d: the call went on too long; hanging up", call.attempt.id)
                 with contextlib.suppress(AriError):
                     await self.ari.hangup(call.channel)
@@ -305,9 +307,9 @@ class Dialler:
                 elif kind == "ChannelDestroyed":
                     cause = int(evt.get("cause", 0) or 0)
                     await self._finish(call, call.outcome or self._unanswered_or_heard(call, cause))
-                elif kind == "StasisEnd" and not call.detecting:
-                    # Hung up, or gone on to the ACD (to_agent): either way the rest of the call is not ours. (Gone to
-                    # the machine detection, it comes back.)
+                elif kind == "StasisEnd" and not call.detecting and not call.handed:
+                    # Hung up. (Gone to the machine detection, it comes back; gone to the ACD, it holds its room on
+                    # the trunk until the channel is destroyed.)
                     await self._finish(call, call.outcome or Outcome.ANSWERED)
         except Exception:
             # The callee must never be left in silence for a fault of ours: end the call, report what we know.
@@ -451,9 +453,14 @@ class Dialler:
         try:
             for name, value in variables.items():
                 await self.ari.request("POST", f"/channels/{call.channel}/variable", variable=name, value=value)
+            # The call stays up on the carrier trunk with the agent: its end is still needed for the trunk's count.
+            await self.ari.request("POST", f"/applications/{self.app}/subscription",
+                                   eventSource=f"channel:{call.channel}")  # fmt: skip
+            call.handed = True
             await self.ari.continue_in_dialplan(call.channel, "acd-entry")
         except AriError as exc:
             # The callee heard the notice all the same: thank them rather than leave them in silence.
+            call.handed = False
             log.warning("attempt %d: could not hand over to the ACD (%s)", a.id, exc)
             await self._close(call, Outcome.ANSWERED, "outbound/goodbye")
             return

@@ -503,7 +503,7 @@ def test_0_puts_the_callee_through_to_an_agent_with_the_campaign(outbound: Outbo
         assert desk.ready(agent)[0]
         person = outbound.carrier.callee(_number(), keys="0", key_after=2.0)
         campaign = outbound.campaign([person])
-        outbound.run_dialler()
+        dialler = outbound.run_dialler()
         outbound.service.start(campaign)
         wait_for(lambda: outbound.state(campaign) is CampaignState.FINISHED, timeout=60)
         (attempt,) = outbound.attempts(campaign)
@@ -519,6 +519,8 @@ def test_0_puts_the_callee_through_to_an_agent_with_the_campaign(outbound: Outbo
         (enter,) = wait_for(entered, timeout=30)
         assert enter["data"]["intent"] == "outage"
         wait_for(lambda: len(seat.answered) >= 1, timeout=30)
+        # With the agent, the call is still up on the carrier trunk: it still counts against the trunk's limit.
+        assert dialler.pacers["carrier"].live == 1
         # The agent's screen-pop, as the desk's page gets it for the call: the campaign and the callee's customer.
         sessions = testbed.hotline.contacts.sessions
         pop = ScreenPop(sessions, CustomerService(sessions), desk.call).build(str(enter["call"]))
@@ -526,6 +528,10 @@ def test_0_puts_the_callee_through_to_an_agent_with_the_campaign(outbound: Outbo
         assert pop["campaign"]["kind"] == "planned_outage" and pop["campaign"]["message"]["reason"] == "计划检修"
         assert pop["call"]["caller"] == person.number
         assert person.number in pop["customer"]["phones"], pop["customer"]
+        # The agent hangs up (the seat's talk_for), the callee is offered the satisfaction survey, and the call
+        # ends: only then is the trunk's room given back.
+        wait_for(lambda: dialler.pacers["carrier"].live == 0 and not dialler.calls, timeout=90)
+        assert person.ended_by_far_end == 1
     finally:
         # Logging out waits for the agent's call to end (a busy agent is logged out after it): the seat is then
         # free for the next test.
