@@ -5,7 +5,8 @@ Messages are JSON objects. ACD events pass through unchanged in cti/notifier.py'
 "at", "call", "queue", "agent", "data"}); the hub adds:
   {"type": "screenpop", "call": id, "data": {...cti/screenpop.py...}}   to the agent a call is offered to
   {"type": "monitor.floor", "data": {...cti/web/monitor.py snapshot...}} to supervisors, after changes (at most
-                                                                       every FLOOR_EVERY_S) and every FLOOR_IDLE_S
+                                                                       every FLOOR_EVERY_S) and every FLOOR_IDLE_S;
+                                                                       the snapshot carries the campaigns' progress
   {"type": "live.lost"} / {"type": "live.restored"}                    when Redis goes away and comes back
   {"type": "ping"}                                                     every PING_S on a quiet socket
 An agent receives only events naming them; supervisors receive everything; the city dispatch receives the
@@ -103,6 +104,12 @@ class LiveHub:
     def stop(self) -> None:
         self._stopping.set()
 
+    def changed(self) -> None:
+        """Something the monitor shows changed outside the ACD's events (a campaign started or paused from a page):
+        the supervisors get a fresh snapshot at once rather than at the next idle push."""
+        forget_figures()
+        self._floor_dirty.set()
+
     def _all(self) -> list[Subscriber]:
         with self._lock:
             return list(self._subscribers)
@@ -122,7 +129,8 @@ class LiveHub:
                 health_check_interval=10,
             )
             try:
-                pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+                # Untyped before redis-py 8, typed from it on: the ignore holds for both.
+                pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call, unused-ignore]
                 pubsub.subscribe(STREAM)
                 if not self.connected.is_set():
                     self.connected.set()
