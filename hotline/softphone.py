@@ -11,6 +11,7 @@ import array
 import asyncio
 import contextlib
 import math
+import re
 import threading
 import time
 from collections.abc import Coroutine, Sequence
@@ -76,7 +77,8 @@ class Callee:
     """A customer's phone on the carrier's side of the trunk, for the outbound dialler: the hotline's calls to
     `PJSIP/<number>@trunk` reach this stack addressed to `number`. `plan` says what it does with each call in turn
     ("answer", "reject" with 486, or "ring" until the hotline gives up); the last entry holds for any further
-    call. Answering, it presses `keys` `key_after` seconds later and waits for the hotline to hang up."""
+    call. Answering, it presses `keys` `key_after` seconds later and waits for the hotline to hang up. `ua` is
+    the phone's own user agent (SipStack.callee), or the carrier's one shared by many numbers (SipStack.callees)."""
 
     number: str
     ua: UserAgent
@@ -102,10 +104,15 @@ class SipStack:
         self._thread.start()
         self.runtime = Runtime()
         self._seats: dict[tuple[str, str], Seat] = {}
+        self._callers: dict[tuple[str, str, str], UserAgent] = {}
+        self._carriers: dict[str, UserAgent] = {}
+        self._numbers: dict[str, Callee] = {}
         config = Config(
             net_interface=host,
             max_concurrent_calls=None,
             audio_driver="aumem",
+            # The number a call is for, when one user agent answers for many (callees): it is the To header's user.
+            expose_headers=("To",),
             extra_config_text=f"sip_listen {host}:{self.port}\n",
         )
         self.run(self.runtime.start(config))
@@ -124,10 +131,14 @@ class SipStack:
     # -- callers -------------------------------------------------------------------------------------------
 
     async def caller(self, user: str, domain: str, password: str = "") -> UserAgent:
-        """A user agent that dials without registering: the self-test endpoint, or a carrier trunk's caller."""
-        return await UserAgent.create(
-            self.runtime, Account(user=user, domain=domain, password=password, reg_interval=0)
-        )
+        """A user agent that dials without registering: the self-test endpoint, or a carrier trunk's caller.
+        One per identity, kept for the stack's life: baresip cannot free a user agent, and hundreds of test calls
+        from the same identity would otherwise leave hundreds of them for the stack to look through."""
+        key = (user, domain, password)
+        if key not in self._callers:
+            account = Account(user=user, domain=domain, password=password, reg_interval=0)
+            self._callers[key] = await UserAgent.create(self.runtime, account)
+        return self._callers[key]
 
     async def call(
         self,
@@ -236,6 +247,41 @@ class SipStack:
 
         ua.on_incoming(on_incoming)
         return callee
+
+    async def callees(self, numbers: Sequence[str], domain: str, **behaviour: Any) -> list[Callee]:
+        """Phones for many numbers on one user agent, for a campaign of thousands: baresip cannot free a user agent,
+        and each one's listener runs for every event of the stack, so one per number makes every event cost as
+        much as there are numbers. The carrier's user agent for `domain` (made once, kept) takes every call that
+        no user agent of its own number takes, and hands it to the Callee of the number in its To header; a
+        number with no Callee here is rejected (486), not the 404 of a stack without it. A number given again is
+        a new Callee with the new `behaviour` (the Callee fields plan, keys, key_after, listen)."""
+        ua = self._carriers.get(domain) or await self._carrier(domain)
+        made = [Callee(number, ua, **behaviour) for number in numbers]
+        self._numbers.update((c.number, c) for c in made)
+        return made
+
+    async def _carrier(self, domain: str) -> UserAgent:
+        account = Account(user="carrier", domain=domain, password="", reg_interval=0, extra_params=("catchall=yes",))
+        ua = self._carriers[domain] = await UserAgent.create(self.runtime, account)
+
+        def on_incoming(call: Any) -> None:
+            callee = self._numbers.get(_dialled(call))
+            coro = _pick_up(callee, call, self.loop) if callee else _busy(call)
+            asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+        ua.on_incoming(on_incoming)
+        return ua
+
+
+def _dialled(call: Any) -> str:
+    """The number an incoming call is for: the user of its To address (`<sip:13712345678@host:port;...>`)."""
+    found = re.search(r"sips?:([^@;>]+)@", call.headers.get("To", ""))
+    return found.group(1) if found else ""
+
+
+async def _busy(call: Any) -> None:
+    with contextlib.suppress(BaresipError):
+        await call.reject()
 
 
 async def _answer(seat: Seat, call: Any) -> None:
