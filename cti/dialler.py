@@ -160,6 +160,7 @@ class Dialler:
         key_wait_s: float = 6.0,
         poll_s: float = 0.5,
         max_call_s: float = 240.0,
+        drain_s: float = 8.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ari = ari
@@ -171,6 +172,7 @@ class Dialler:
         self.key_wait_s = key_wait_s
         self.poll_s = poll_s
         self.max_call_s = max_call_s
+        self.drain_s = drain_s
         self.pacers = {name: Pacer(pace, clock) for name, pace in service.policy.trunks.items()}
         self.calls: dict[str, _Call] = {}
         self.connected = asyncio.Event()
@@ -184,15 +186,40 @@ class Dialler:
 
     async def run(self) -> None:
         await wait_until_up(self.ari)
-        tasks = [asyncio.create_task(self._events(), name="outbound-events")]
-        tasks += [asyncio.create_task(self._dial(trunk), name=f"outbound-{trunk}") for trunk in self.pacers]
+        events = asyncio.create_task(self._events(), name="outbound-events")
+        dialling = [asyncio.create_task(self._dial(trunk), name=f"outbound-{trunk}") for trunk in self.pacers]
         try:
-            await asyncio.gather(*tasks)
+            # Not gather: cancelling a gather cancels its tasks, and the events are still needed while draining.
+            done, _ = await asyncio.wait([events, *dialling], return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()  # they run until cancelled: one that ended raised, and says why
         finally:
-            pending = [*tasks, *self._tasks]
+            for task in dialling:
+                task.cancel()
+            await asyncio.gather(*dialling, return_exceptions=True)
+            # Stopped: nobody new is called, and the calls in flight are reported, so that none lapses into a lost
+            # attempt whose callee would be called again.
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._drain(), self.drain_s + 5)
+            pending = [events, *self._tasks]
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _drain(self) -> None:
+        """Let the calls in flight end by themselves for up to drain_s, then hang up the rest and wait for their
+        reports: answered ones as answered, the others by their hang-up cause (and so tried again by the policy)."""
+        deadline = time.monotonic() + self.drain_s
+        while any(not c.handed for c in self.calls.values()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        if self.calls:
+            log.info("stopping: hanging up %d call(s) in flight", len(self.calls))
+            for call in list(self.calls.values()):
+                if not call.handed:  # a callee with an agent is the ACD's now
+                    with contextlib.suppress(AriError):
+                        await self.ari.hangup(call.channel)
+        while any(not c.handed for c in self.calls.values()):
+            await asyncio.sleep(0.1)
 
     # -- claiming and placing calls ----------------------------------------------------------------------------
 
@@ -307,9 +334,11 @@ class Dialler:
                 elif kind == "ChannelDestroyed":
                     cause = int(evt.get("cause", 0) or 0)
                     await self._finish(call, call.outcome or self._unanswered_or_heard(call, cause))
-                elif kind == "StasisEnd" and not call.detecting and not call.handed:
-                    # Hung up. (Gone to the machine detection, it comes back; gone to the ACD, it holds its room on
-                    # the trunk until the channel is destroyed.)
+                elif kind == "StasisEnd" and (call.detecting or call.handed):
+                    # Gone to the machine detection (it comes back) or to the ACD (it holds its room on the trunk until
+                    # it ends); the app subscribed to the channel before it left, so its end is still seen.
+                    pass
+                elif kind == "StasisEnd":
                     await self._finish(call, call.outcome or Outcome.ANSWERED)
         except Exception:
             # The callee must never be left in silence for a fault of ours: end the call, report what we know.

@@ -265,7 +265,8 @@ class Hotline:
             stop_child(process, f"acd router {home}")
         self.routers.clear()
         if self.dialler is not None:
-            stop_child(self.dialler, "dialler")
+            # It lets its calls in flight end (or hangs up on them) and reports them: cti.dialler.Dialler drain_s.
+            stop_child(self.dialler, "dialler", grace=20)
             self.dialler = None
         if self.web is not None:
             stop_child(self.web, "web")
