@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm import periods
 from crm.campaigns import (
+    CLOSED_STATES,
     DONE_STATES,
     REPORTABLE,
     BillMessage,
@@ -218,6 +219,7 @@ class CampaignService:
                 raise InvalidRequestError(f"outage {outage_id} is a fault: there is no planned window to announce")
             if outage.restored_at is not None:
                 raise InvalidRequestError(f"outage {outage_id} is over already")
+            self._refuse_a_second(session, CampaignKind.PLANNED_OUTAGE, outage_id)
             message = OutageMessage(
                 _where(session, outage), outage.starts_at, outage.expected_restoration_at, outage.reason
             )
@@ -261,6 +263,7 @@ class CampaignService:
                 raise InvalidRequestError(f"there is no outage {outage_id}")
             if outage.restored_at is None:
                 raise InvalidRequestError(f"outage {outage_id} is not restored yet")
+            self._refuse_a_second(session, CampaignKind.RESTORATION, outage_id)
             message = RestorationMessage(_where(session, outage), outage.restored_at)
             if phones is None:
                 phones = self._reporters(session, outage_id)
@@ -690,6 +693,44 @@ class CampaignService:
 
     # --- reading ---
 
+    def listed(self, closed_since: datetime, closed_limit: int = 50) -> list[int]:
+        """The campaigns a supervisor's list shows, newest first: every one still open (draft, running, paused), and
+        the latest of those stopped or finished since `closed_since`."""
+        closed = [state.value for state in CLOSED_STATES]
+        with self.sessions() as session:
+            still_open = session.scalars(select(Campaign.id).where(Campaign.state.not_in(closed)))
+            ended = session.scalars(
+                select(Campaign.id)
+                .where(Campaign.state.in_(closed), Campaign.ended_at >= closed_since)
+                .order_by(Campaign.id.desc())
+                .limit(closed_limit)
+            )
+            return sorted({*still_open, *ended}, reverse=True)
+
+    def retrying(self, campaign_ids: Iterable[int]) -> dict[int, int]:
+        """Per campaign: callees waiting to be called again after a busy line, no answer or a failed call (pending,
+        with an attempt counted already; a lost attempt is not counted)."""
+        ids = list(campaign_ids)
+        if not ids:
+            return {}
+        with self.sessions() as session:
+            rows = session.execute(
+                select(CampaignCallee.campaign_id, func.count())
+                .where(
+                    CampaignCallee.campaign_id.in_(ids),
+                    CampaignCallee.state == CalleeState.PENDING.value,
+                    CampaignCallee.attempts > 0,
+                )
+                .group_by(CampaignCallee.campaign_id)
+            )
+            return {campaign_id: int(n) for campaign_id, n in rows}
+
+    def task_owner(self, task_id: int) -> tuple[bool, int | None]:
+        """Whether the manager's task exists, and the agent (agents.id) it is for (None: nobody's yet)."""
+        with self.sessions() as session:
+            row = session.execute(select(ManagerTask.agent_id).where(ManagerTask.id == task_id)).one_or_none()
+            return (row is not None, row[0] if row is not None else None)
+
     def campaign(self, campaign_id: int) -> CampaignSummary:
         with self.sessions() as session:
             campaign = session.get(Campaign, campaign_id)
@@ -712,6 +753,18 @@ class CampaignService:
             return [_progress(session, c) for c in campaigns]
 
     # --- inside the transactions ---
+
+    @staticmethod
+    def _refuse_a_second(session: Session, kind: CampaignKind, outage_id: int) -> None:
+        """One notice of a kind per outage at a time: a second press of "notify" must not call everyone twice."""
+        closed = [state.value for state in CLOSED_STATES]
+        earlier = session.scalar(
+            select(Campaign.id).where(
+                Campaign.outage_id == outage_id, Campaign.kind == kind.value, Campaign.state.not_in(closed)
+            )
+        )
+        if earlier is not None:
+            raise InvalidRequestError(f"outage {outage_id} has a {kind.value} notice already: campaign {earlier}")
 
     def _create(
         self,

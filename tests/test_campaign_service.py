@@ -525,3 +525,35 @@ def test_the_monitor_lists_running_and_paused_campaigns(world: World) -> None:
     # Starting a campaign with nobody to call (no customer in A2) finishes it at once.
     empty = world.service.create_for_outage(world.grid.outage(OutageScope.TRANSFORMER_AREAS, "A2"), "班长").campaign
     assert empty.callees == 0 and world.service.start(empty.id).state is CampaignState.FINISHED
+
+
+def test_one_notice_per_outage_at_a_time(world: World) -> None:
+    world.grid.customer("A1")
+    outage = world.grid.outage(OutageScope.TRANSFORMER_AREAS, "A1")
+    first = world.service.create_for_outage(outage, "班长").campaign
+    # "Notify" pressed twice: the second is refused, naming the first, and nobody would be called twice.
+    with pytest.raises(InvalidRequestError, match=f"campaign {first.id}"):
+        world.service.create_for_outage(outage, "班长")
+    world.service.start(first.id)
+    with pytest.raises(InvalidRequestError, match="notice already"):
+        world.service.create_for_outage(outage, "班长")
+    # Once it is stopped, a new notice may be made (a changed window, say).
+    world.service.stop(first.id)
+    assert world.service.create_for_outage(outage, "班长").campaign.id != first.id
+
+
+def test_the_supervisors_list_and_the_callees_waiting_to_be_called_again(world: World) -> None:
+    busy_one, _ = world.running(2, "A1")
+    stopped, _ = world.running(1, "A3")
+    world.service.stop(stopped)
+    (attempt, other) = world.service.next_attempts(limit=2)
+    world.service.record_outcome(attempt, Outcome.BUSY)
+    assert world.service.retrying([busy_one, stopped]) == {busy_one: 1}
+    # A lost attempt (a dialler gone) is not a retry: the callee is simply due again.
+    world.clock.advance(seconds=world.service.policy.claim_timeout.total_seconds() + 1)
+    assert world.service.release_stale() == 1
+    assert world.service.retrying([busy_one]) == {busy_one: 1}
+    assert world.service.listed(closed_since=T0 - timedelta(days=1)) == [stopped, busy_one]
+    # Stopped before the window: only the open one is listed.
+    assert world.service.listed(closed_since=world.clock() + timedelta(seconds=1)) == [busy_one]
+    assert other.customer_id != attempt.customer_id
