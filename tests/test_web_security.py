@@ -72,9 +72,11 @@ def test_every_page_and_api_call_refuses_a_visitor_who_has_not_logged_in(app: Fl
     client = app.test_client()
     token = csrf_token(client)
     checked = 0
+    rules = set()
     for rule in app.url_map.iter_rules():
         if rule.rule in OPEN or rule.websocket:
             continue
+        rules.add(rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             path = _placeholder(rule)
             response = client.open(path, method=method, headers={"X-CSRFToken": token}, json={})
@@ -84,7 +86,18 @@ def test_every_page_and_api_call_refuses_a_visitor_who_has_not_logged_in(app: Fl
             else:
                 assert response.status_code == 302 and "/login" in response.headers["Location"], (method, path)
             checked += 1
-    assert checked >= 25
+    assert checked >= 40
+    # The outbound campaigns' pages and API are among them.
+    assert {
+        "/campaigns",
+        "/tasks",
+        "/api/campaigns",
+        "/api/campaigns/<int:campaign_id>",
+        "/api/campaigns/<int:campaign_id>/<action>",
+        "/api/tasks",
+        "/api/tasks/<int:task_id>/done",
+        "/api/customers/<int:customer_id>/opt-out",
+    } <= rules
 
 
 def test_the_live_socket_refuses_a_visitor_who_has_not_logged_in(testbed: Testbed) -> None:
@@ -100,6 +113,9 @@ def test_an_agent_may_not_open_the_supervisors_pages(agent_client: FlaskClient) 
     assert agent_client.get("/api/monitor").status_code == 403
     assert agent_client.get("/api/assessment").status_code == 403
     assert agent_client.get("/api/recordings/1").status_code == 403
+    assert agent_client.get("/campaigns").status_code == 403
+    assert agent_client.get("/api/campaigns").status_code == 403
+    assert agent_client.get("/api/campaigns/1").status_code == 403
     token = csrf_token(agent_client)
     refused = agent_client.post("/api/agents/A1001/logout", json={}, headers={"X-CSRFToken": token})
     assert refused.status_code == 403

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from cti.web import api, assessment, auth, desk, i18n, live, monitor, orders
+from cti.web import api, assessment, auth, campaigns, desk, i18n, live, monitor, orders
 from cti.web.backend import Backend
 from hotline.config import Config
 
@@ -32,7 +32,7 @@ def create_app(config: Config, backend: Backend | None = None) -> Flask:
     app.extensions["hotline"] = backend or Backend(config)
     auth.init_app(app)
     i18n.init_app(app)
-    for module in (auth, desk, monitor, assessment, api, orders, live):
+    for module in (auth, desk, monitor, assessment, api, orders, campaigns, live):
         app.register_blueprint(module.bp)
     live.init_app(app)
 

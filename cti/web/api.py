@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, request
 from sqlalchemy import exists, select
 
-from crm.models import Account, Agent, Contact, Role
+from crm.models import Account, Agent, CampaignAttempt, CampaignCallee, Contact, Role
 from crm.services import Problem, Refusal
 from cti.screenpop import plain
 from cti.web.auth import me, requires
@@ -51,7 +51,7 @@ def contact(contact_id: int) -> Any:
 @bp.get("/api/customers/<int:customer_id>")
 @requires(Role.AGENT, Role.SUPERVISOR, Role.ADMIN)
 def customer(customer_id: int) -> Any:
-    if me().role is Role.AGENT and not _served_by_me(customer_id):
+    if me().role is Role.AGENT and not served_by_me(customer_id):
         abort(403, "this customer is not one of your calls")
     whole = backend().customers.customer_360(customer_id)
     if isinstance(whole, Refusal):
@@ -59,7 +59,7 @@ def customer(customer_id: int) -> Any:
     return jsonify(plain(whole))
 
 
-def _served_by_me(customer_id: int) -> bool:
+def served_by_me(customer_id: int) -> bool:
     """An agent may read a customer whose call they took, or whose call is ringing or connected to them now."""
     code = me().agent_code
     with backend().sessions() as session:
@@ -75,4 +75,18 @@ def _served_by_me(customer_id: int) -> bool:
         account_numbers = set(session.scalars(select(Account.number).where(Account.customer_id == customer_id)))
     state = backend().desk.agent(code or "")
     live = backend().desk.call(state["call"]) if state.get("call") else {}
-    return bool(live) and live.get("account") in account_numbers
+    if not live:
+        return False
+    if live.get("account") in account_numbers:
+        return True
+    # A callee of an outbound notice put through to this agent: the customer the notice was for.
+    attempt = live.get("campaign_attempt", "")
+    if not attempt.isdigit():
+        return False
+    with backend().sessions() as session:
+        called = session.scalar(
+            select(CampaignCallee.customer_id)
+            .join(CampaignAttempt, CampaignAttempt.callee_id == CampaignCallee.id)
+            .where(CampaignAttempt.id == int(attempt))
+        )
+    return called == customer_id

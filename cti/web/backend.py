@@ -10,15 +10,23 @@ from typing import TYPE_CHECKING
 
 import redis
 from flask import current_app
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm import db
-from crm.models import Agent, User, WorkOrder, WorkOrderStep
+from crm import campaigns, db, periods
+from crm.campaign_service import CampaignService
+from crm.models import (
+    Agent,
+    Outage,
+    OutageKind,
+    User,
+    WorkOrder,
+    WorkOrderStep,
+)
 from crm.reports import Reports
 from crm.services import CustomerService
 from crm.users import Users, agent_skills
-from crm.work_order_service import WorkOrderService
+from crm.work_order_service import OutageSummary, WorkOrderService
 from crm.work_orders import load_policy
 from cti import policy
 from cti.desk import AgentDesk
@@ -79,6 +87,39 @@ class Backend:
             return {
                 code: {"orders_created": made, "orders_returned": back} for code, made, back in session.execute(query)
             }
+
+    @cached_property
+    def campaigns(self) -> CampaignService:
+        # The policy file the dialler reads.
+        return CampaignService(self.sessions, campaigns.load_policy(self.config.outbound.policy))
+
+    def planned_outages(self) -> list[OutageSummary]:
+        """Outages announced ahead (every kind but a fault) and not over yet, the soonest first: those a planned-outage
+        notice can be made for."""
+        now = periods.now_utc()
+        with self.sessions() as session:
+            ids = list(
+                session.scalars(
+                    select(Outage.id)
+                    .where(
+                        Outage.kind != OutageKind.FAULT,
+                        Outage.restored_at.is_(None),
+                        or_(Outage.expected_restoration_at.is_(None), Outage.expected_restoration_at > now),
+                    )
+                    .order_by(Outage.starts_at, Outage.id)
+                    .limit(200)
+                )
+            )
+        return [self.orders.outage(outage_id).outage for outage_id in ids]
+
+    def agent_id_of(self, user_id: int) -> int | None:
+        """The staff record (agents.id) of a login: an account manager's tasks are filed under it."""
+        with self.sessions() as session:
+            return session.scalar(select(User.agent_id).where(User.id == user_id))
+
+    def agent_id_by_code(self, code: str) -> int | None:
+        with self.sessions() as session:
+            return session.scalar(select(Agent.id).where(Agent.code == code))
 
     @cached_property
     def screenpop(self) -> ScreenPop:

@@ -116,6 +116,61 @@ WORDS: dict[str, tuple[str, str]] = {
     "kind.consultation": ("咨询", "Consultation"),
     "kind.business": ("业扩报装", "New connection"),
     "kind.suggestion": ("建议", "Suggestion"),
+    # Outbound campaigns (外呼) and the key-account managers' tasks.
+    "campaigns": ("外呼任务", "Campaigns"),
+    "campaign": ("外呼通知", "Outbound notice"),
+    "opt_out": ("客户拒绝外呼", "Customer opts out of calls"),
+    "tasks": ("客户经理任务", "Manager tasks"),
+    "campaign_progress": ("外呼进度", "Campaign progress"),
+    "new_campaign": ("新建电费外呼", "New bill campaign"),
+    "name": ("名称", "Name"),
+    "progress": ("进度", "Progress"),
+    "due_within_days": ("到期天数", "Due within (days)"),
+    "min_amount": ("最低金额（元）", "Minimum amount (CNY)"),
+    "start_now": ("立即启动", "Start at once"),
+    "create": ("创建", "Create"),
+    "created": ("创建时间", "Created"),
+    "planned_outages": ("计划停电", "Planned outages"),
+    "call_outages": ("来电汇集的停电", "Outages raised from calls"),
+    "where": ("停电范围", "Where"),
+    "window": ("停电时间", "When"),
+    "notify": ("通知受影响客户", "Notify the customers"),
+    "restore_notify": ("复电并通知", "Restored: notify"),
+    "reports": ("报修数", "Reports"),
+    "no_campaigns": ("暂无外呼任务", "No campaigns"),
+    "no_tasks": ("暂无任务", "No tasks"),
+    "phone": ("电话", "Phone"),
+    "message": ("通知内容", "Message"),
+    "agent_code": ("客户经理工号", "Manager's staff number"),
+    "include_done": ("含已完成", "Done ones too"),
+    "mark_done": ("已告知", "Told"),
+    "done_at": ("完成时间", "Done"),
+    "left_out": ("未列入", "Left out"),
+    "fig.total": ("总数", "Total"),
+    "fig.done": ("已完成", "Done"),
+    "fig.reached": ("已通知", "Reached"),
+    "fig.confirmed": ("已确认", "Confirmed"),
+    "fig.to_agent": ("转人工", "To agent"),
+    "fig.machine": ("留言机", "Machine"),
+    "fig.retrying": ("忙/无应答待重呼", "Busy/no answer, to retry"),
+    "fig.in_flight": ("呼叫中", "Calling"),
+    "fig.failed": ("失败", "Failed"),
+    "fig.lost": ("丢失", "Lost"),
+    "fig.opted_out": ("拒绝外呼", "Opted out"),
+    "fig.tasks": ("经理任务", "Manager tasks"),
+    "campaign_kind.planned_outage": ("计划停电通知", "Planned outage notice"),
+    "campaign_kind.restoration": ("复电通知", "Restoration notice"),
+    "campaign_kind.bill_reminder": ("电费提醒", "Bill reminder"),
+    "campaign_kind.arrears_notice": ("欠费催缴", "Arrears notice"),
+    "campaign_state.draft": ("草稿", "Draft"),
+    "campaign_state.running": ("进行中", "Running"),
+    "campaign_state.paused": ("已暂停", "Paused"),
+    "campaign_state.stopped": ("已终止", "Stopped"),
+    "campaign_state.finished": ("已完成", "Finished"),
+    "campaign_action.start": ("启动", "Start"),
+    "campaign_action.pause": ("暂停", "Pause"),
+    "campaign_action.resume": ("继续", "Resume"),
+    "campaign_action.stop": ("终止", "Stop"),
 }
 
 
@@ -129,6 +184,12 @@ def init_app(app: Flask) -> None:
             return en if lang == "en" else zh
 
         return {"t": t, "lang": lang}
+
+
+def words(*prefixes: str) -> dict[str, str]:
+    """The words whose keys start with these prefixes, in the page's language: what a page's script says."""
+    index = 1 if language() == "en" else 0
+    return {key: pair[index] for key, pair in WORDS.items() if key.startswith(prefixes)}
 
 
 def language() -> str:

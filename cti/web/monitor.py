@@ -1,10 +1,12 @@
 """The supervisor's floor monitor (班长监控): the live floor (agents, waiting calls) from the ACD, today's figures
-from the database, pushed over /ws; and the supervisor's actions on agents and calls."""
+and the running campaigns' progress from the database, pushed over /ws; and the supervisor's actions on agents
+and calls."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template
@@ -12,48 +14,77 @@ from flask import Blueprint, abort, jsonify, render_template
 from crm import periods
 from crm.models import Role
 from cti.screenpop import plain
+from cti.web import campaigns, i18n
 from cti.web.auth import me, requires
 from cti.web.backend import Backend, backend
 from cti.web.desk import answer, body
 
 bp = Blueprint("monitor", __name__)
 
-# Today's figures come from the database: recomputed at most this often, however busy the floor is.
+# Today's figures and the campaigns' progress come from the database: recomputed at most this often, however busy
+# the floor is.
 FIGURES_EVERY_S = 5.0
 _figures_lock = threading.Lock()
-_figures_cache: dict[int, tuple[float, dict[str, Any]]] = {}
+_figures_cache: dict[tuple[int, str], tuple[float, Any]] = {}
 
 
-def figures(b: Backend) -> dict[str, Any]:
-    """Today's service figures per queue and tier, the day's chart and the abandoned calls (cached briefly)."""
-    key = id(b)
+def _cached(b: Backend, name: str, compute: Callable[[Backend], Any]) -> Any:
+    key = (id(b), name)
     with _figures_lock:
         cached = _figures_cache.get(key)
         if cached and time.monotonic() - cached[0] < FIGURES_EVERY_S:
             return cached[1]
-    now = periods.now_utc()
-    data: dict[str, Any] = plain(b.reports.today(now, b.config.web.service_level_s))
-    data["overdue_orders"] = b.overdue_orders()
+    data = compute(b)
     with _figures_lock:
         _figures_cache[key] = (time.monotonic(), data)
     return data
 
 
+def _today(b: Backend) -> dict[str, Any]:
+    data: dict[str, Any] = plain(b.reports.today(periods.now_utc(), b.config.web.service_level_s))
+    data["overdue_orders"] = b.overdue_orders()
+    return data
+
+
+def figures(b: Backend) -> dict[str, Any]:
+    """Today's service figures per queue and tier, the day's chart and the abandoned calls (cached briefly)."""
+    found: dict[str, Any] = _cached(b, "today", _today)
+    return found
+
+
+def campaign_figures(b: Backend) -> list[dict[str, Any]]:
+    """The running and paused campaigns' progress (cached like the figures)."""
+    found: list[dict[str, Any]] = _cached(b, "campaigns", campaigns.active)
+    return found
+
+
 def forget_figures() -> None:
-    """The figures changed in a way the next snapshot must show at once (an order went overdue)."""
+    """The figures changed in a way the next snapshot must show at once (an order went overdue, a campaign
+    started)."""
     with _figures_lock:
         _figures_cache.clear()
 
 
 def snapshot(b: Backend) -> dict[str, Any]:
-    """The whole monitor: the live floor and today's figures; what /api/monitor returns and /ws pushes."""
-    return {"at_ms": int(time.time() * 1000), "floor": plain(b.desk.floor()), "today": figures(b)}
+    """The whole monitor: the live floor, today's figures and the campaigns under way; what /api/monitor returns
+    and /ws pushes."""
+    return {
+        "at_ms": int(time.time() * 1000),
+        "floor": plain(b.desk.floor()),
+        "today": figures(b),
+        "campaigns": campaign_figures(b),
+    }
 
 
 @bp.get("/monitor")
 @requires(Role.SUPERVISOR, Role.ADMIN)
 def page() -> Any:
-    return render_template("monitor.html", seats=backend().config.seats.names())
+    return render_template(
+        "monitor.html",
+        seats=backend().config.seats.names(),
+        campaign_figures=campaigns.MONITOR_FIGURES,
+        words=i18n.words("campaign_kind.", "campaign_state."),
+    )
 
 
 @bp.get("/api/monitor")

@@ -10,6 +10,7 @@ Operation = tuple[str, str, str, str, dict[str, Any] | None, tuple[str, ...]]
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
+_BOOL = {"type": "boolean"}
 
 OPERATIONS: tuple[Operation, ...] = (
     ("get", "/api/session", "The CSRF token for this session, and who is logged in", "anyone", None, ()),
@@ -97,18 +98,18 @@ OPERATIONS: tuple[Operation, ...] = (
     (
         "get",
         "/api/outages",
-        "Outages raised from repair calls (?all=1: restored ones too)",
+        "Outages raised from repair calls (?all=1: restored ones too; ?planned=1: planned ones not over yet)",
         "staff, county",
         None,
-        ("all",),
+        ("all", "planned"),
     ),
     ("get", "/api/outages/{outage_id}", "An outage with the reports attached to it", "staff, county", None, ()),
     (
         "post",
         "/api/outages/{outage_id}/restore",
-        "Power is back: resolve its orders together, list whom to tell",
+        "Power is back: resolve its orders together, list whom to tell (notify: also make the restoration notice)",
         "staff, county (its own)",
-        {"notes": _STR},
+        {"notes": _STR, "notify": _BOOL},
         (),
     ),
     ("get", "/api/counties", "The county companies orders are dispatched to", "any role with orders", None, ()),
@@ -118,6 +119,63 @@ OPERATIONS: tuple[Operation, ...] = (
         "Take a step of the dispatch flow",
         "the role the step allows",
         {"reason": _STR, "county_company_id": _INT, "notes": _STR, "evidence": {"type": "array", "items": _STR}},
+        (),
+    ),
+    (
+        "get",
+        "/api/campaigns",
+        "Outbound campaigns with their progress: the open ones and those ended in the last week",
+        "supervisor, dispatcher",
+        None,
+        (),
+    ),
+    (
+        "post",
+        "/api/campaigns",
+        "Make a campaign (201): planned_outage or restoration from outage_id, bill_reminder or arrears_notice from "
+        "due_within_days and min_amount_fen; start: true starts it at once",
+        "supervisor, dispatcher",
+        {
+            "kind": _STR,
+            "outage_id": _INT,
+            "due_within_days": _INT,
+            "min_amount_fen": _INT,
+            "name": _STR,
+            "start": _BOOL,
+        },
+        (),
+    ),
+    (
+        "get",
+        "/api/campaigns/{campaign_id}",
+        "A campaign: its summary, progress figures and counts by callee state and call outcome",
+        "supervisor, dispatcher",
+        None,
+        (),
+    ),
+    (
+        "post",
+        "/api/campaigns/{campaign_id}/{action}",
+        "Start, pause, resume or stop (action) a campaign; 409 when its state does not allow it",
+        "supervisor, dispatcher",
+        {},
+        (),
+    ),
+    (
+        "get",
+        "/api/tasks",
+        "Key-account managers' notices to give in person (?all=1: done ones too)",
+        "agent (own), supervisor (anyone's, or ?agent=)",
+        None,
+        ("agent", "campaign", "all"),
+    ),
+    ("post", "/api/tasks/{task_id}/done", "A manager's task is done", "agent (own), supervisor", {"notes": _STR}, ()),
+    (
+        "post",
+        "/api/customers/{customer_id}/opt-out",
+        "The customer asks not to be called for these kinds of notice",
+        "agent (own calls), supervisor",
+        {"kinds": {"type": "array", "items": _STR}},
         (),
     ),
 )
@@ -160,7 +218,7 @@ def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "95598 hotline: agent desktop, supervisor monitor and work orders",
+            "title": "95598 hotline: agent desktop, supervisor monitor, work orders and campaigns",
             "version": "1",
             "description": "Session cookie authentication (log in at POST /api/session). " + LIVE_STREAM,
         },

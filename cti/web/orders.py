@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, render_template, request
 from sqlalchemy import select
 
+from crm.campaigns import CampaignError
 from crm.models import Account, Contact, CountyCompany, Role
 from crm.work_order_service import NewWorkOrder, OrderFilter
 from crm.work_orders import Action, Actor, Kind, Origin, State, WorkOrderError
@@ -183,7 +184,10 @@ OUTAGE_STAFF = (Role.SUPERVISOR, Role.ADMIN, Role.DISPATCHER)
 @bp.get("/api/outages")
 @requires(*OUTAGE_STAFF, Role.COUNTY)
 def outages() -> Any:
-    """Outages raised from repair calls; ?all=1 includes the restored ones."""
+    """Outages raised from repair calls; ?all=1 includes the restored ones. ?planned=1: instead, the outages
+    announced ahead and not over yet (those a planned-outage notice can be made for)."""
+    if request.args.get("planned") in ("1", "true"):
+        return jsonify(outages=plain(backend().planned_outages()))
     found = backend().orders.outages_from_calls(active_only=request.args.get("all") not in ("1", "true"))
     return jsonify(outages=plain(found))
 
@@ -201,10 +205,24 @@ def outage(outage_id: int) -> Any:
 @requires(*OUTAGE_STAFF, Role.COUNTY)
 def restore(outage_id: int) -> Any:
     """Power is back: the outage ends, its attached orders are reported back together, and the customers to tell
-    are listed (their numbers, for the outbound notice)."""
-    notes = str(body().get("notes", ""))
+    are listed (their numbers, for the outbound notice). notify: true also makes the restoration notice (复电通知)
+    to them, a draft campaign a supervisor starts from the campaigns page."""
+    data = body()
+    notes = str(data.get("notes", ""))
+    notify = data.get("notify", False)
+    if not isinstance(notify, bool):
+        abort(400, "notify is true or false")
     try:
         restored = backend().orders.restore_outage(outage_id, actor(), notes)
     except WorkOrderError as exc:
         return refused(exc)
-    return jsonify(plain(restored))
+    answer: dict[str, Any] = plain(restored)
+    if notify:
+        # Power is back whatever becomes of the notice: a notice that cannot be made is said, not an error.
+        try:
+            created = backend().campaigns.create_from_restoration(restored, me().login)
+        except CampaignError as exc:
+            answer["campaign"], answer["campaign_error"] = None, str(exc)
+        else:
+            answer["campaign"] = plain(created.campaign)
+    return jsonify(answer)

@@ -85,6 +85,8 @@ const Hotline = (() => {
     after_call_work: ["话后处理", "After-call work"], other: ["其他", "Other"], supervisor: ["班长示忙", "By supervisor"],
     "missed calls": ["未接来电", "Missed calls"], "seat unreachable": ["话机不可达", "Seat unreachable"],
     key_account: ["大客户", "Key account"], standard: ["普通", "Standard"], attention: ["关注", "Attention"],
+    planned_outage: ["计划停电通知", "Planned outage notice"], restoration: ["复电通知", "Restoration notice"],
+    bill_reminder: ["电费提醒", "Bill reminder"], arrears_notice: ["欠费催缴", "Arrears notice"],
   };
   function word(value) {
     const names = WORDS[value];

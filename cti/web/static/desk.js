@@ -6,6 +6,7 @@
   const error = document.getElementById("desk-error");
   let call = null;        // the live call's id
   let contactId = null;   // its contact record, for the disposition and work orders
+  let customerId = null;  // the customer on the call (opt-outs)
   let wrapTimer = null;
 
   function fail(e) { error.textContent = e.message; error.hidden = false; }
@@ -40,6 +41,11 @@
     const arrears = bills.reduce((sum, b) => sum + (b.arrears_fen || 0), 0);
     Hotline.text("pop-bills", customer ? Hotline.yuan(due) : null);
     Hotline.text("pop-arrears", customer ? Hotline.yuan(arrears) : null);
+    // A callee of an outbound notice who asked for a person: which notice, so the agent knows what they heard.
+    const campaign = data.campaign;
+    Hotline.text("pop-campaign", campaign ? Hotline.word(campaign.kind) + " · " + campaign.name + " #" + campaign.id : null);
+    customerId = customer ? customer.customer_id : null;
+    document.getElementById("optout-done").hidden = true;
     list("pop-path", contact ? contact.ivr_path : [], (s) => s.step + (s.key ? " [" + s.key + "]" : "") + (s.result ? " " + s.result : ""));
     list("pop-outages", customer ? customer.current_outages.concat(customer.upcoming_outages) : [], (o) => o.reason + " · " + o.where);
     list("pop-contacts", customer ? customer.recent_contacts : [], (x) => Hotline.moment(x.started_at).slice(0, 16) + " " + (x.disposition || x.outcome || ""));
@@ -98,6 +104,16 @@
       await Hotline.api("POST", "/api/contacts/" + contactId + "/wrapup", {
         disposition: document.getElementById("disposition").value, notes: document.getElementById("notes").value, topics });
       document.getElementById("saved").hidden = false;
+    } catch (err) { fail(err); }
+  });
+  document.getElementById("optout-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    clearError();
+    const kinds = [...document.querySelectorAll("#optout-form input[name=kinds]:checked")].map((box) => box.value);
+    try {
+      if (customerId === null) throw new Error(document.documentElement.lang === "en" ? "No known customer on this call" : "本次通话没有识别到客户");
+      await Hotline.api("POST", "/api/customers/" + customerId + "/opt-out", { kinds });
+      document.getElementById("optout-done").hidden = false;
     } catch (err) { fail(err); }
   });
   document.getElementById("order-form").addEventListener("submit", async (e) => {

@@ -67,6 +67,7 @@
       return tr;
     }));
     renderAgents(floor.agents || [], now);
+    renderCampaigns(snapshot.campaigns || []);
     renderChart(today.intervals || []);
     const ul = document.getElementById("abandoned");
     ul.replaceChildren(...(today.abandoned_calls || []).slice(0, 20).map((a) => {
@@ -134,6 +135,28 @@
     acts.appendChild(button(en ? "Sign out" : "签出", () => Hotline.api("POST", "/api/agents/" + encodeURIComponent(a.id) + "/logout", {})));
     div.append(name, detail, acts);
     return div;
+  }
+
+  // The campaigns under way (running, paused): callees done of all, and what their calls ended in.
+  const words = JSON.parse(document.getElementById("words").textContent);
+  const CAMPAIGN_FIGURES = ["total", "done", "confirmed", "to_agent", "machine", "retrying", "in_flight", "failed", "lost"];
+  let campaignsShown = "";
+  function renderCampaigns(campaigns) {
+    const seen = JSON.stringify(campaigns);
+    if (seen === campaignsShown) return;
+    campaignsShown = seen;
+    document.getElementById("campaign-card").hidden = campaigns.length === 0;
+    document.querySelector("#campaign-progress tbody").replaceChildren(...campaigns.map((c) => {
+      // The name says the kind already (计划停电通知：…) unless someone named it otherwise: the kind is its tooltip.
+      const tr = row([c.name, words["campaign_state." + c.state] || c.state, "", ...CAMPAIGN_FIGURES.map((k) => c[k])]);
+      tr.dataset.campaign = c.id;
+      tr.cells[0].title = words["campaign_kind." + c.kind] || c.kind;
+      const bar = document.createElement("progress");
+      bar.max = Math.max(c.total, 1);
+      bar.value = c.done;
+      tr.cells[2].appendChild(bar);
+      return tr;
+    }));
   }
 
   function renderChart(intervals) {
