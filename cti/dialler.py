@@ -228,6 +228,10 @@ class Dialler:
         its calls up at once."""
         pacer = self.pacers[trunk]
         room = self._room[trunk]
+        # Claiming takes a few milliseconds of database work. Claimed only once the start was due, every start
+        # would come that much late and the trunk would run below its pace (4.79/s of 5 in bench/campaign_bench.py),
+        # so the claim begins `lead` ahead of the start: about what the recent claims took, at most half a spacing.
+        lead = 0.0
         while True:
             if not self.connected.is_set():
                 await self.connected.wait()
@@ -237,17 +241,23 @@ class Dialler:
                 room.clear()
                 await room.wait()
                 continue
-            if delay > 0:
-                await asyncio.sleep(delay)
+            if delay > lead:
+                await asyncio.sleep(delay - lead)
                 continue
+            claiming = time.monotonic()
             try:
                 attempts = await asyncio.to_thread(self.service.next_attempts, limit=1, trunk=trunk)
             except Exception:
                 log.exception("claiming callees on trunk %s", trunk)
                 attempts = []
+            took = time.monotonic() - claiming
+            lead = min(0.8 * lead + 0.2 * took, pacer.pace.spacing / 2)
             if not attempts:
                 await asyncio.sleep(self.poll_s)
                 continue
+            # Only this loop starts calls on the trunk, so there is still room: wait for the start to be due.
+            while (delay := pacer.delay() or 0.0) > 0:
+                await asyncio.sleep(delay)
             pacer.start()
             self.starts.append((trunk, pacer.clock()))
             await self._place(attempts[0], trunk)
