@@ -25,13 +25,11 @@ from crm.models import (
     Campaign,
     CampaignCallee,
     Contact,
-    Feeder,
     ManagerTask,
     Outage,
     OutageKind,
     OutageScope,
     Role,
-    Substation,
     SupplyPoint,
     TransformerArea,
 )
@@ -102,25 +100,18 @@ def manager(app: Flask, testbed: Testbed, utility: TestUtility, web_logins: WebL
     return client_of(app, login, web_logins.password)
 
 
-def planned_outage(utility: TestUtility, **hours: int) -> tuple[int, str]:
+def planned_outage(utility: TestUtility, hours: int = 8) -> tuple[int, str]:
     """A planned outage from tomorrow on a feeder of its own with one transformer area: (outage id, area name)."""
-    name = f"web-camp-{next(_serial)}-{new_caller_number()[-6:]}"
+    name = new_area(utility)
     now = datetime.now(UTC)
     with utility.sessions.begin() as s:
-        substation = s.scalars(select(Substation).where(Substation.code == "T-SUB")).one()
-        feeder = Feeder(code=f"T-{name}", name=f"10千伏{name}线", substation_id=substation.id)
-        s.add(feeder)
-        s.flush()
-        area = TransformerArea(code=f"T-{name}-1", name=f"{name}台区", feeder_id=feeder.id, capacity_kva=400)
-        s.add(area)
-        s.flush()
-        utility.areas[name] = area.id
+        feeder_id = s.scalar(select(TransformerArea.feeder_id).where(TransformerArea.id == utility.areas[name]))
         outage = Outage(
             kind=OutageKind.PLANNED_MAINTENANCE,
             scope=OutageScope.FEEDER,
-            feeder_id=feeder.id,
+            feeder_id=feeder_id,
             starts_at=now + timedelta(days=1),
-            expected_restoration_at=now + timedelta(days=1, hours=hours.get("hours", 8)),
+            expected_restoration_at=now + timedelta(days=1, hours=hours),
             reason="计划检修",
             created_at=now,
         )
