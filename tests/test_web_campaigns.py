@@ -86,18 +86,22 @@ def dispatch(app: Flask, web_logins: WebLogins) -> FlaskClient:
 
 
 @pytest.fixture(scope="module")
-def manager(app: Flask, testbed: Testbed, utility: TestUtility, web_logins: WebLogins) -> FlaskClient:
-    """The test utility's key-account manager (T-KAM) logged in as the agent they are."""
+def manager_login(testbed: Testbed, utility: TestUtility, web_logins: WebLogins) -> str:
+    """The login of the test utility's key-account manager (T-KAM), an agent, with the tests' password."""
     sessions = testbed.hotline.contacts.sessions
     users = Users(sessions)
     found = users.by_agent_code(utility.manager_code)
     if found is None:
         login = f"kam-{next(_serial)}-{new_caller_number()[-4:]}"
         users.create(login, "测试客户经理", Role.AGENT, web_logins.password, agent_code=utility.manager_code)
-    else:
-        login = found.login
-        set_password(sessions, login, web_logins.password)
-    return client_of(app, login, web_logins.password)
+        return login
+    set_password(sessions, found.login, web_logins.password)
+    return found.login
+
+
+@pytest.fixture(scope="module")
+def manager(app: Flask, manager_login: str, web_logins: WebLogins) -> FlaskClient:
+    return client_of(app, manager_login, web_logins.password)
 
 
 def planned_outage(utility: TestUtility, hours: int = 8) -> tuple[int, str]:
@@ -452,3 +456,40 @@ def test_a_supervisor_notifies_a_planned_outage_from_the_page_and_watches_it_on_
         CampaignState.STOPPED
     )
     page.context.close()
+
+
+def test_a_manager_gives_the_notice_in_person_from_the_tasks_page(
+    browser: Browser,
+    dispatch: FlaskClient,
+    testbed: Testbed,
+    utility: TestUtility,
+    manager_login: str,
+    web_logins: WebLogins,
+) -> None:
+    """A key account under a planned outage is not robot-called: its manager finds it on /tasks with what to tell,
+    notes the call and marks it done; the task leaves the open list and keeps the notes."""
+    outage_id, area = planned_outage(utility)
+    key_account = utility.customer(area=area, tier="key_account")[0]
+    made = dispatch.post("/api/campaigns", json={"kind": "planned_outage", "outage_id": outage_id}).get_json()
+    task_id = tasks_of(testbed, made["id"])[key_account.customer_id]
+    page = logged_in(browser, testbed, manager_login, web_logins.password)
+    try:
+        page.goto("/tasks")
+        row = page.locator(f"#tasks tr[data-task='{task_id}']")
+        expect(row).to_contain_text(key_account.phone, timeout=10_000)
+        expect(row).to_contain_text("计划停电通知")
+        expect(row).to_contain_text("计划检修")  # the reason, as the robot's notice would have read it
+        row.locator("input").fill("已电话告知厂长")
+        row.locator("button").click()
+        expect(row).to_have_count(0, timeout=10_000)
+        expect(page.locator("#tasks-error")).to_be_hidden()
+        with testbed.hotline.contacts.sessions() as s:
+            task = s.get(ManagerTask, task_id)
+            assert task is not None and task.done_at is not None and task.notes == "已电话告知厂长"
+        # With the done ones shown, it is there, finished, its notes no longer editable.
+        page.check("#task-filter input[name=all]")
+        page.click("#task-filter button[type=submit]")
+        expect(row.locator("input")).to_be_disabled(timeout=10_000)
+        expect(row.locator("input")).to_have_value("已电话告知厂长")
+    finally:
+        page.context.close()
