@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 
@@ -22,7 +23,18 @@ def test_text_keeps_uniqueids_and_short_numbers() -> None:
     assert mask_text(text) == "call 1700000000.12 from 138****8000 pressed 1 at step 3 for account ******4567"
 
 
-def test_log_lines_carry_the_uniqueid_and_mask(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def root_logger_restored() -> Iterator[None]:
+    """setup() replaces the root logger's handlers with one on this test's captured stderr: put pytest's back after,
+    or the server threads of later tests would log into a closed stream."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_log_lines_carry_the_uniqueid_and_mask(capsys: pytest.CaptureFixture[str], root_logger_restored: None) -> None:
     setup()
     log = logging.getLogger("test")
     with call_context("1700000000.42"):
