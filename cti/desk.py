@@ -35,6 +35,18 @@ class AgentDesk:
     def _run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
+    def _act(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        """Run an action and return once the events it published are out: whoever acted and then reads the stream
+        (the monitor, an operator, a test) sees them."""
+
+        async def act() -> T:
+            try:
+                return await coro
+            finally:
+                await self.acd.notifier.flush()
+
+        return self._run(act(), timeout)
+
     def close(self) -> None:
         async def shutdown() -> None:
             await self.acd.notifier.close()
@@ -46,16 +58,16 @@ class AgentDesk:
         self._thread.join(timeout=5)
 
     def login(self, profile: AgentProfile, seat: str) -> tuple[bool, str]:
-        return self._run(self.acd.login(profile, seat))
+        return self._act(self.acd.login(profile, seat))
 
     def ready(self, agent: str) -> tuple[bool, str]:
-        return self._run(self.acd.ready(agent))
+        return self._act(self.acd.ready(agent))
 
     def pause(self, agent: str, reason: str) -> tuple[bool, str]:
-        return self._run(self.acd.pause(agent, reason))
+        return self._act(self.acd.pause(agent, reason))
 
     def logout(self, agent: str) -> bool:
-        return self._run(self.acd.logout(agent))
+        return self._act(self.acd.logout(agent))
 
     def agent(self, agent: str) -> dict[str, str]:
         return self._run(self.acd.store.agent(agent))
@@ -74,40 +86,40 @@ class AgentDesk:
     def hang_up(self, call: str, agent: str) -> tuple[bool, str]:
         """(True, the agent's state now: "wrap_up", or "paused"/"logged_out" if a supervisor asked for it) or
         (False, why not)."""
-        return self._run(self.acd.hang_up(call, agent))
+        return self._act(self.acd.hang_up(call, agent))
 
     def transfer(self, call: str, agent: str, target: str) -> tuple[bool, str]:
         """target: "skill:NAME", "team:NAME", "agent:ID" or "all". (True, "ringing" | "waiting" | "waiting: no agent
         of <target> is logged in") or (False, why not)."""
-        return self._run(self.acd.transfer(call, agent, target))
+        return self._act(self.acd.transfer(call, agent, target))
 
     # -- the supervisor's --------------------------------------------------------------------------------------
 
     def listen(self, call: str, supervisor_seat: str, by: str = "") -> tuple[bool, str]:
         """(True, the supervision's id) once the seat rings, or (False, why not)."""
-        return self._run(self.acd.supervise(call, supervisor_seat, "listen", by))
+        return self._act(self.acd.supervise(call, supervisor_seat, "listen", by))
 
     def whisper(self, call: str, supervisor_seat: str, by: str = "") -> tuple[bool, str]:
-        return self._run(self.acd.supervise(call, supervisor_seat, "whisper", by))
+        return self._act(self.acd.supervise(call, supervisor_seat, "whisper", by))
 
     def barge(self, call: str, supervisor_seat: str, by: str = "") -> tuple[bool, str]:
-        return self._run(self.acd.supervise(call, supervisor_seat, "barge", by))
+        return self._act(self.acd.supervise(call, supervisor_seat, "barge", by))
 
     def stop_supervision(self, supervision: str) -> bool:
         """Hang up the supervisor's leg; False if the supervision had already ended."""
-        return self._run(self.acd.end_supervision(supervision, "stopped"))
+        return self._act(self.acd.end_supervision(supervision, "stopped"))
 
     def force_pause(self, agent: str, by: str) -> tuple[bool, str]:
         """(True, "paused" | "pending") or (False, "logged_out"); pending: when the agent's current call ends."""
-        return self._run(self.acd.force_pause(agent, by))
+        return self._act(self.acd.force_pause(agent, by))
 
     def force_logout(self, agent: str, by: str) -> tuple[bool, str]:
         """(True, "logged_out" | "pending") or (False, "logged_out"); pending: when the agent's current call ends."""
-        return self._run(self.acd.force_logout(agent, by))
+        return self._act(self.acd.force_logout(agent, by))
 
     def raise_priority(self, call: str, priority: int, by: str) -> tuple[bool, str]:
         """(True, "ringing" | "waiting") or (False, why not)."""
-        return self._run(self.acd.raise_priority(call, priority, by))
+        return self._act(self.acd.raise_priority(call, priority, by))
 
     def floor(self) -> FloorView:
         return self._run(self.acd.floor())

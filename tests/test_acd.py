@@ -167,7 +167,8 @@ def test_no_answer_goes_to_the_next_agent_and_pauses_a_repeat_offender(floor: Fl
     second, _ = floor.call("miss", hold=15)
     wait_for(lambda: floor.desk.agent("miss-sleepy").get("state") == "paused", timeout=15)
     assert floor.desk.agent("miss-sleepy")["pause_reason"] == "missed calls"
-    assert len(floor.events("queue.noanswer")) == 2
+    # The router publishes after it changes Redis's state: wait for the event rather than race it.
+    wait_for(lambda: len(floor.events("queue.noanswer")) == 2)
     wait_for(lambda: len(awake.answered) == 2, timeout=20)
     assert second in awake.answered[1]
 
@@ -179,7 +180,7 @@ def test_caller_hanging_up_while_the_agent_rings_cancels_the_agents_leg(floor: F
     assert number in ringing.offered[0]
     wait_for(lambda: floor.desk.agent("abandon-ring").get("state") == "ready")
     assert floor.desk.agent("abandon-ring")["misses"] == "0"
-    abandons = floor.events("queue.abandon")
+    abandons = wait_for(lambda: floor.events("queue.abandon"))
     assert [a["data"]["during"] for a in abandons] == ["ringing"]
     # Asterisk shows no channel left for that seat.
     wait_for(lambda: "acdleg-" not in floor.testbed.hotline.asterisk.cli("core show channels concise"))
