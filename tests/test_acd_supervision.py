@@ -276,7 +276,8 @@ def test_barging_in_joins_the_calls_bridge(floor: SupervisedFloor, ari: httpx.Cl
     assert caller.result().ended_by == "caller"
     end = wait_for(lambda: floor.events("supervise.end"))[0]
     assert end["data"]["reason"] == "call_ended"
-    assert [e["data"]["ended_by"] for e in floor.events("queue.complete")] == ["caller"]
+    complete = wait_for(lambda: floor.events("queue.complete"))
+    assert [e["data"]["ended_by"] for e in complete] == ["caller"]
     wait_for(lambda: not _channels(ari, f"acdsup-{supervision}") and _call_bridge(ari, call) is None)
     assert floor.desk.agent("barge-agent")["state"] in ("wrap_up", "ready")
 

@@ -515,7 +515,7 @@ def test_a_known_outage_is_told_with_cause_and_restoration(calls: Calls) -> None
     for name in ("outage_known", "bad_check_digit"):
         words = calls[name].played("outage")
         # Planned maintenance from tomorrow, back tomorrow eight hours later.
-        assert words[:2] == ["outage/upcoming", "date/tomorrow"]
+        assert words[:2] == ["outage/upcoming", "date/tomorrow"], (name, calls[name].contact.ivr_path)
         assert "outage/cause/maintenance" in words and "outage/expected" in words
         assert words[-1] == "outage/restored"
         assert calls[name].contact.outcome == "completed"
