@@ -329,6 +329,31 @@ def test_a_supervisor_pauses_and_logs_out_agents(floor: SupervisedFloor) -> None
     assert caller.result().established
 
 
+def test_a_desk_action_returns_once_its_events_are_out(floor: SupervisedFloor) -> None:
+    # The queue log is written after the stream; a slow database stands for a loaded one. Whoever acted and then
+    # reads the stream or the queue log (the monitor, an operator, a test) must find the action there.
+    floor.agent("flush-agent", skills=("general",))
+    notifier = floor.desk.acd.notifier
+    real_sink = notifier.sink
+    assert real_sink is not None
+    logged: list[str] = []
+
+    def slow_sink(batch: list[dict[str, Any]]) -> None:
+        time.sleep(0.5)
+        real_sink(batch)
+        logged.extend(f"{e['type']} {e['agent']}" for e in batch)
+
+    notifier.sink = slow_sink
+    try:
+        assert floor.desk.force_pause("flush-agent", "boss") == (True, "paused")
+        assert logged == ["agent.pause flush-agent"]
+        assert [e["agent"] for e in floor.events("agent.pause")] == ["flush-agent"]
+        assert floor.desk.ready("flush-agent")[0]
+        assert logged[-1] == "agent.ready flush-agent"
+    finally:
+        notifier.sink = real_sink
+
+
 def test_raising_a_priority_gets_the_call_offered_first(floor: SupervisedFloor) -> None:
     seat = floor.agent("raise-agent", skills=("general",), ready=False, talk_for=0.5)
     numbers = []
