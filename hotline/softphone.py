@@ -28,11 +28,6 @@ T = TypeVar("T")
 
 # Received audio louder than this (RMS of 16-bit samples) counts as something heard: speech or music.
 _HEARD_RMS = 200
-# A caller's key cuts the prompt short, but what was already on its way (the jitter buffer, frames not yet read) is
-# still heard for a moment: only sound heard this long after a key is the hotline's answer to it.
-_AFTER_KEY_S = 0.3
-# How long a caller waits to hear the hotline before pressing the next key anyway.
-_PROMPT_WAIT_S = 10.0
 
 
 @dataclass
@@ -55,32 +50,6 @@ class CallResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass
-class Hearing:
-    """What a phone hears, as it hears it: the time (time.monotonic()) of the last loud frame, and a wake-up for
-    whoever waits to hear something."""
-
-    last: float = 0.0
-    heard: asyncio.Event = field(default_factory=asyncio.Event)
-    ms: int = 0
-
-    def loud(self) -> None:
-        self.last = time.monotonic()
-        self.ms += 20
-        self.heard.set()
-
-    async def after(self, since: float, closed: asyncio.Future[str], timeout: float) -> None:
-        """Return once something is heard after `since`, the call closes, or `timeout` passes."""
-        deadline = time.monotonic() + timeout
-        while self.last <= since and not closed.done():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            self.heard.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.heard.wait(), left)
 
 
 @dataclass
@@ -185,11 +154,8 @@ class SipStack:
         listen: bool = True,
     ) -> CallResult:
         """Dial `uri`, send `dtmf` `dtmf_after` seconds after answer, stay `hold` seconds more, then hang up
-        (unless the far end hangs up first). `dtmf` may also be steps, [(seconds, digits), ...]: a caller finding
-        their way through menus. Each step is sent that many seconds after the phone hears the hotline speak (after
-        answer, or in answer to the step before), as a person keys in a second into the prompt that asks, however
-        long the hotline took to start it; if nothing is heard for _PROMPT_WAIT_S, or the phone is not listening,
-        the seconds count from the step before."""
+        (unless the far end hangs up first). `dtmf` may also be steps, [(seconds, digits), ...], each sent that
+        many seconds after the one before (the first after answer): a caller finding their way through menus."""
         result = CallResult(uri=uri)
         headers = dict(headers or {})
         if caller_number:
@@ -218,22 +184,14 @@ class SipStack:
         result.setup_ms = round((answered - started) * 1000, 1)
         result.sip_call_id = call.call_id
         # Measuring what is heard costs CPU per audio frame; a benchmark with hundreds of callers turns it off.
-        hearing = Hearing()
-        listener = asyncio.ensure_future(_listen(call, closed, hearing) if listen else _nothing_heard())
-        paced = listen and not isinstance(dtmf, str)
+        listener = asyncio.ensure_future(_listen(call, closed) if listen else _nothing_heard())
         steps = [(dtmf_after, dtmf)] if isinstance(dtmf, str) else list(dtmf)
-        heard_since = answered
         for delay, digits in steps:
-            if not digits:
-                continue
-            if paced:
-                await hearing.after(heard_since, closed, _PROMPT_WAIT_S)
-            if await _wait_or_closed(closed, delay):
+            if not digits or await _wait_or_closed(closed, delay):
                 continue
             with contextlib.suppress(BaresipError):
                 await call.send_dtmf(digits)
                 result.dtmf_sent += digits
-            heard_since = time.monotonic() + _AFTER_KEY_S
         if await _wait_or_closed(closed, hold):
             result.ended_by = "far end"
         else:
@@ -368,7 +326,7 @@ async def _pick_up(callee: Callee, call: Any, loop: asyncio.AbstractEventLoop) -
         call.on(on_event)
         await call.answer()
         callee.answered += 1
-        listener = asyncio.ensure_future(_listen(call, closed, Hearing()) if callee.listen else _nothing_heard())
+        listener = asyncio.ensure_future(_listen(call, closed) if callee.listen else _nothing_heard())
         if callee.keys and not await _wait_or_closed(closed, callee.key_after):
             await call.send_dtmf(callee.keys)
         if await _wait_or_closed(closed, 120):
@@ -395,8 +353,9 @@ async def _wait_or_closed(closed: asyncio.Future[str], seconds: float) -> bool:
         return False
 
 
-async def _listen(call: Any, closed: asyncio.Future[str], hearing: Hearing) -> int:
-    """Milliseconds of received audio above the hearing threshold, until the call closes; `hearing` follows it."""
+async def _listen(call: Any, closed: asyncio.Future[str]) -> int:
+    """Milliseconds of received audio above the hearing threshold, until the call closes."""
+    heard_ms = 0
     frame_bytes = 0
     pending = b""
     while not closed.done():
@@ -413,8 +372,8 @@ async def _listen(call: Any, closed: asyncio.Future[str], hearing: Hearing) -> i
         while len(pending) >= frame_bytes:
             frame, pending = pending[:frame_bytes], pending[frame_bytes:]
             if _rms(frame) > _HEARD_RMS:
-                hearing.loud()
-    return hearing.ms
+                heard_ms += 20
+    return heard_ms
 
 
 def _rms(frame: bytes) -> float:

@@ -79,11 +79,12 @@ def test_caller_hanging_up_mid_prompt_leaves_no_error_and_no_thread(
         result = testbed.call(caller_number=number, hold=1.0)
         assert result.established and result.ended_by == "caller"
         contact = _contact(testbed, number)
+        # The route closes the contact, and the server logs the hang-up once the route has returned: wait for it.
+        wait_for(lambda: any("caller hung up during route main" in r.getMessage() for r in caplog.records))
     assert contact.outcome == "abandoned"
     assert contact.digits == ""
     assert contact.ended_at is not None
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert any("caller hung up during route main" in r.getMessage() for r in caplog.records)
     assert testbed.hotline.agi is not None
     wait_for(lambda: testbed.hotline.agi.active_calls == 0)
     wait_for(lambda: threading.active_count() <= threads_before)
