@@ -162,7 +162,7 @@ class SipStack:
             headers["P-Asserted-Identity"] = f"<sip:{caller_number}@{self.host}>"
         started = time.monotonic()
         try:
-            call = await ua.dial(uri, headers=headers)
+            call = await self._dial(ua, uri, headers)
         except BaresipError as exc:
             result.failure = str(exc)
             return result
@@ -204,6 +204,24 @@ class SipStack:
         result.duration_s = round(time.monotonic() - answered, 2)
         result.heard_ms = await listener
         return result
+
+    async def _dial(self, ua: UserAgent, uri: str, headers: dict[str, str]) -> Any:
+        """ua.dial, without losing what the call did before it had a Call object. baresip-python makes the Call
+        (which then listens for its events) only when the dial command's answer has been handled; on a busy loop
+        the far end's answer can be delivered first, and the call would wait for an ESTABLISHED it already missed.
+        Events are caught from before the dial and those of this call are handed to it."""
+        early: list[StackEvent] = []
+        catch = early.append
+        self.runtime.subscribe(catch)
+        try:
+            call = await ua.dial(uri, headers=headers)
+        finally:
+            self.runtime.unsubscribe(catch)
+        # No await since dial returned: every event caught came before the Call existed.
+        for event in early:
+            if event.call == call.handle:
+                call._on_stack_event(event)
+        return call
 
     # -- agent seats ---------------------------------------------------------------------------------------
 
