@@ -62,8 +62,8 @@ class Testbed:
     ) -> CallResult:  # type: ignore[no-untyped-def]
         """A real SIP call: from the self-test endpoint (with the caller number in P-Asserted-Identity), or
         as the carrier trunk (from the trunk's port, the caller number as the From user)."""
-        # Asterisk answers at once, but the test phone runs on the same two cores as Asterisk, the FastAGI server and
-        # the routers; on a loaded machine it has been seen to take over 15 s to see a call set up.
+        # A bound, reached only when something is wrong: Asterisk answers at once. Set-ups seen to pass 15 s were most
+        # likely baresip-python's dial race (SipStack._dial), but the phone shares two cores with everything else.
         options.setdefault("establish_timeout", 30.0)
         if trunk:
             ua = self.sip.run(self.sip.caller(caller_number or "anonymous", self.domain))
