@@ -48,12 +48,13 @@ from websockets.sync.client import ClientConnection, connect
 
 from crm.models import Account, Role, User
 from crm.users import set_password
-from cti.notifier import STREAM, Notifier, event
+from cti.notifier import Notifier
 from cti.policy import AgentProfile
 from cti.screenpop import plain
 from cti.store import AcdStore, call_score, connect_redis
 from cti.web import monitor
 from cti.web.backend import Backend
+from hotline.events import STREAM, event
 from hotline.sandbox import free_udp_port, sandbox_config
 from hotline.softphone import CallResult, Seat, SipStack
 from hotline.stack import Hotline

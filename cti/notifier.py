@@ -1,34 +1,5 @@
-"""Publishes what changed in the ACD: one event format, on a Redis stream (for replay) and pub/sub channel (for
-live pages), and appended to the database's queue log.
-
-An event is one JSON object:
-
-  {"type": "queue.enter" | "queue.offer" | "queue.connect" | "queue.noanswer" | "queue.reject" |
-           "queue.abandon" | "queue.complete" | "queue.transfer" | "queue.escalate" | "queue.announce" |
-           "queue.announced" | "queue.priority" |
-           "workorder.overdue" |
-           "agent.login" | "agent.ready" | "agent.pause" | "agent.wrapup" | "agent.logout" | "agent.pending" |
-           "supervise.start" | "supervise.end",
-   "at": "2026-11-23T04:21:06.123+00:00",   # when it happened (UTC)
-   "call": "1795407666.0" | null,          # the caller's channel uniqueid
-   "queue": "skill:billing" | null,        # the group the call was waiting for
-   "agent": "1001" | null,
-   "data": {...}}                           # per type: hold_s, ring_s, talk_s, position, priority, cause, reason
-
-The data of the desk's and the supervisor's actions:
-
-  queue.transfer   queue: the target group, agent: the agent who transferred;
-                   {from_agent, from_queue, to, talk_s}
-  queue.priority   queue: the call's group; {priority, previous, by}
-  agent.pause      {reason}; a supervisor's: {reason: "supervisor", by}, plus deferred: true when it waited for the
-                   end of the agent's call
-  agent.logout     {} from the agent; a supervisor's: {by}, plus deferred: true as for a pause
-  agent.pending    a supervisor's pause or logout of an agent ringing or talking, taken when that call ends:
-                   {action: "pause" | "logout", by}
-  supervise.start  call, agent: the supervised agent; {supervision, mode: listen | whisper | barge, seat, by}
-  supervise.end    as supervise.start, plus {reason, started, duration_s}; reason: supervisor (hung up), stopped
-                   (from the desk), call_ended, transferred, unanswered, failed. Every supervision requested ends
-                   in one, started or not.
+"""Publishes what changed in the ACD, in the hotline's one event format (hotline/events.py documents every event):
+to the Redis stream and pub/sub channel there, and appended to the database's queue log.
 
 The queue-log row keeps the fields of Asterisk's queue_log: time, callid, queuename, agent, event, data1..data5.
 Supervision events are not queue events and stay out of it.
@@ -40,18 +11,16 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
 
 from crm import db
 from crm.queue_log import QueueLog
+from hotline.events import STREAM, STREAM_LENGTH
 
 log = logging.getLogger(__name__)
 
-STREAM = "acd:events"
-STREAM_LENGTH = 50_000
 
 # Asterisk queue_log event names, for the queue log's `event` column.
 QUEUE_LOG_NAMES = {
@@ -73,18 +42,6 @@ QUEUE_LOG_NAMES = {
     "queue.priority": "PRIORITY",
     "agent.pending": "PENDING",
 }
-
-
-def event(kind: str, call: str | None = None, queue: str | None = None, agent: str | None = None,
-          **data: Any) -> dict[str, Any]:  # fmt: skip
-    return {
-        "type": kind,
-        "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
-        "call": call,
-        "queue": queue,
-        "agent": agent,
-        "data": data,
-    }
 
 
 def queue_log_name(evt: dict[str, Any]) -> str:

@@ -8,7 +8,8 @@ import asyncio
 import logging
 
 from crm.work_order_service import WorkOrderService
-from cti.notifier import Notifier, event
+from cti.notifier import Notifier
+from hotline.events import event
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,12 @@ from typing import Any
 from crm.work_order_service import WorkOrderService
 from cti import order_clock
 from cti.ari import Ari, AriError, wait_until_up
-from cti.notifier import Notifier, event, queue_log_sink
+from cti.notifier import Notifier, queue_log_sink
 from cti.policy import Policy
 from cti.services import Acd, Caller, SayNumber, now_ms
 from cti.stasis import StasisEvents
 from cti.store import AcdStore, connect_redis
+from hotline.events import event
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,10 @@ from typing import TypedDict
 import httpx
 
 from cti.ari import Ari, AriError
-from cti.notifier import Notifier, event
+from cti.notifier import Notifier
 from cti.policy import AgentProfile, Policy, Step
 from cti.store import MAX_PRIORITY, AcdStore, FloorData, Offer, Refused, call_score
+from hotline.events import event
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
@@ -22,9 +22,15 @@ from typing import Any, TypeVar
 from baresip import Account, CallFailed, Config, Event, Runtime, StackEvent, UserAgent
 from baresip.errors import AudioNotActive, AudioRestarted, BaresipError
 
+from hotline.call_events import CallEvents, CallFollow
 from hotline.sandbox import free_udp_port
 
 T = TypeVar("T")
+
+# In a caller's script, the keys that mean "hang up here" instead of pressing anything.
+HANG_UP = "hang up"
+# A caller's script: [(menu, keys), ...], each step "when the IVR waits at `menu`, press `keys`" (or HANG_UP).
+Script = Sequence[tuple[str, str]]
 
 # Received audio louder than this (RMS of 16-bit samples) counts as something heard: speech or music.
 _HEARD_RMS = 200
@@ -47,6 +53,11 @@ class CallResult:
     close_reason: str | None = None
     duration_s: float = 0.0
     heard_ms: int = 0
+    # A scripted caller: the steps it took ("main_menu=3"), and why it stopped short of the end, if it did.
+    steps_done: list[str] = field(default_factory=list)
+    script_stopped: str | None = None
+    # The events the hotline reported for the call (briefly), for a failure message.
+    reported: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -152,10 +163,18 @@ class SipStack:
         headers: dict[str, str] | None = None,
         establish_timeout: float = 15.0,
         listen: bool = True,
+        script: Script | None = None,
+        events: CallEvents | None = None,
+        until: str = "",
     ) -> CallResult:
         """Dial `uri`, send `dtmf` `dtmf_after` seconds after answer, stay `hold` seconds more, then hang up
         (unless the far end hangs up first). `dtmf` may also be steps, [(seconds, digits), ...], each sent that
-        many seconds after the one before (the first after answer): a caller finding their way through menus."""
+        many seconds after the one before (the first after answer).
+
+        Or a caller that acts on what the hotline reports (`events`): `script` steps, each taken when the IVR
+        reports that it waits at the step's menu; then, with `until` (an event type such as "queue.enter"), hang
+        up once the hotline reports it for this call; else wait for the hotline to hang up. `hold` is then only a
+        bound on the whole call from its answer, reached when the hotline does not do what was expected."""
         result = CallResult(uri=uri)
         headers = dict(headers or {})
         if caller_number:
@@ -185,6 +204,24 @@ class SipStack:
         result.sip_call_id = call.call_id
         # Measuring what is heard costs CPU per audio frame; a benchmark with hundreds of callers turns it off.
         listener = asyncio.ensure_future(_listen(call, closed) if listen else _nothing_heard())
+        if script is not None or until:
+            if events is None:
+                raise ValueError("a scripted caller needs the hotline's events to follow")
+            follow = events.follow(call.call_id)
+            hung_up = await _follow_script(call, follow, script or (), until, closed, answered + hold, result)
+            result.reported = follow.history()
+            if hung_up is None:
+                result.ended_by = "far end"
+            else:
+                result.ended_by = "caller"
+                with contextlib.suppress(BaresipError):
+                    await call.hangup()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(closed), 5)
+            result.close_reason = closed.result() if closed.done() else None
+            result.duration_s = round(time.monotonic() - answered, 2)
+            result.heard_ms = await listener
+            return result
         steps = [(dtmf_after, dtmf)] if isinstance(dtmf, str) else list(dtmf)
         for delay, digits in steps:
             if not digits or await _wait_or_closed(closed, delay):
@@ -356,6 +393,64 @@ async def _pick_up(callee: Callee, call: Any, loop: asyncio.AbstractEventLoop) -
         callee.heard_ms.append(await listener)
     except BaresipError:
         pass  # the call ended before we got to it
+
+
+async def _follow_script(
+    call: Any,
+    follow: CallFollow,
+    script: Script,
+    until: str,
+    closed: asyncio.Future[str],
+    deadline: float,
+    result: CallResult,
+) -> bool | None:
+    """Take the script's steps as the IVR reports each wait; then wait for `until` or the far end. Returns None if
+    the far end hung up, else True (the caller is to hang up now)."""
+
+    def gone() -> bool:
+        return closed.done()
+
+    for menu, keys in script:
+        waiting = asyncio.ensure_future(follow.next(_waits_at(menu), deadline))
+        await _first_of(waiting, closed)
+        if gone() and not waiting.done():
+            waiting.cancel()
+            result.script_stopped = f"the far end hung up before the IVR waited at {menu}"
+            return None
+        if waiting.result() is None:
+            result.script_stopped = f"the IVR never waited at {menu}"
+            return True
+        if keys == HANG_UP:
+            result.steps_done.append(f"{menu}=hang up")
+            return True
+        with contextlib.suppress(BaresipError):
+            await call.send_dtmf(keys)
+            result.dtmf_sent += keys
+        result.steps_done.append(f"{menu}={keys}")
+    if until:
+        reported = asyncio.ensure_future(follow.next(lambda e: e["type"] == until, deadline, stop_at_end=False))
+        await _first_of(reported, closed)
+        if gone() and not reported.done():
+            reported.cancel()
+            result.script_stopped = f"the far end hung up before {until}"
+            return None
+        if reported.result() is None:
+            result.script_stopped = f"no {until} within the call's bound"
+        return True
+    if await _wait_or_closed(closed, max(0.0, deadline - time.monotonic())):
+        return None
+    result.script_stopped = "the far end did not hang up within the call's bound"
+    return True
+
+
+def _waits_at(menu: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda e: e["type"] == "ivr.wait" and e["data"].get("menu") == menu
+
+
+async def _first_of(watching: asyncio.Future[Any], closed: asyncio.Future[str]) -> None:
+    """Until either the watch has its answer or the call has closed."""
+    others: set[asyncio.Future[Any]] = {watching, asyncio.shield(closed)}
+    await asyncio.wait(others, return_when=asyncio.FIRST_COMPLETED)
 
 
 async def _nothing_heard() -> int:

@@ -13,7 +13,8 @@ from typing import TypeVar
 
 from crm.contacts import ContactDraft
 from ivr.fastagi import DIGITS, AgiChannel
-from ivr.menu import Act, Entry, Menu, decide, read_entry
+from ivr.menu import PERSON_KEY, Act, Entry, Menu, decide, read_entry
+from ivr.progress import IvrProgress
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +34,11 @@ class ToPerson(Exception):  # noqa: N818 (an outcome, not an error)
     """The call goes to a person: the caller asked for one, failed a menu three times, or self-service cannot
     help (identification failed, a bill cannot be disclosed)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, failed_at: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        # The menu or entry the caller failed three times, when that is the reason.
+        self.failed_at = failed_at
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,14 @@ class Identity:
 
 class IvrCall:
     """The IVR's side of one call. `language` is the prompt language the caller chose; `line` the number called
-    (main: 95598, key: the key-account line, survey: after an agent)."""
+    (main: 95598, key: the key-account line, survey: after an agent). Where it waits for the caller and what it
+    takes is reported to `progress` as it happens (hotline/events.py, ivr.*)."""
 
-    def __init__(self, channel: AgiChannel, draft: ContactDraft, language: str, line: str) -> None:
+    def __init__(
+        self, channel: AgiChannel, draft: ContactDraft, language: str, line: str, progress: IvrProgress | None = None
+    ) -> None:
         self.channel = channel
+        self.progress = progress or IvrProgress(None)
         self.draft = draft
         self.language = language
         self.line = line
@@ -85,12 +92,22 @@ class IvrCall:
         language, _, bare = name.rpartition(":")
         return f"hotline/{language or self.language}/{bare}"
 
-    def _stream(self, names: Sequence[str], keys: str) -> tuple[list[str], str | None]:
+    def report(self, kind: str, **data: object) -> None:
+        self.progress.report(kind, self.channel.uniqueid, **data)
+
+    def _waiting(self, menu: str, attempt: int) -> Callable[[], None]:
+        """The report that the call waits for input at `menu`, sent once the prompt asking for it is with Asterisk."""
+        return lambda: self.report("ivr.wait", menu=menu, attempt=attempt, line=self.line)
+
+    def _stream(
+        self, names: Sequence[str], keys: str, waiting: Callable[[], None] | None = None
+    ) -> tuple[list[str], str | None]:
         """Play prompts one after another; a key in `keys` stops them. Returns what Asterisk played (a prompt cut
-        short included) and the key."""
+        short included) and the key. `waiting` is called once the first prompt has been sent to Asterisk."""
         played: list[str] = []
         for name in names:
-            key = self.channel.stream_file(self.sound(name), keys)
+            key = self.channel.stream_file(self.sound(name), keys, sent=waiting)
+            waiting = None
             played.append(name)
             if key:
                 return played, key
@@ -100,7 +117,8 @@ class IvrCall:
         """Tell the caller something. With barge-in any key cuts it short and is returned, so that a caller who
         knows what comes next can answer the following menu at once."""
         self.at = step
-        played, key = self._stream(names, DIGITS if barge_in else "")
+        waiting = self._waiting(step, 1) if barge_in else None
+        played, key = self._stream(names, DIGITS if barge_in else "", waiting)
         self._record(step, played, key, **details)
         return key
 
@@ -140,10 +158,12 @@ class IvrCall:
                 key, first_key = first_key, None
             else:
                 # Any key cuts the prompt short, a wrong one too: the caller is answered at once.
-                played, key = self._stream([notice, *menu.prompt] if notice else menu.prompt, DIGITS)
+                prompts = [notice, *menu.prompt] if notice else menu.prompt
+                played, key = self._stream(prompts, DIGITS, self._waiting(menu.name, attempt))
                 cut = key is not None
                 if key is None:
                     key = self.channel.wait_for_digit(menu.timeout_ms)
+            self.report("ivr.key", menu=menu.name, attempt=attempt, key=key or "")
             decision = decide(menu, key, failures)
             entry: dict[str, object] = {"key": key or "", "attempt": attempt}
             if cut:
@@ -155,7 +175,8 @@ class IvrCall:
             if decision.act is Act.CHOOSE:
                 return decision.choice
             if decision.act is Act.PERSON:
-                raise ToPerson(decision.reason)
+                asked = key == PERSON_KEY and menu.person_key
+                raise ToPerson(decision.reason, failed_at="" if asked else menu.name)
             if decision.act is Act.RETRY:
                 failures += 1
                 notice = decision.notice
@@ -171,8 +192,12 @@ class IvrCall:
         attempt = 0
         while True:
             attempt += 1
-            played, typed, timed_out = self._type_in([notice, entry.prompt] if notice else [entry.prompt], entry)
+            prompts = [notice, entry.prompt] if notice else [entry.prompt]
+            played, typed, timed_out = self._type_in(prompts, entry, self._waiting(entry.name, attempt))
             decision = read_entry(typed, timed_out)
+            result = {Act.PERSON: "person", Act.REPEAT: "repeat", Act.RETRY: "no_input"}.get(decision.act, "")
+            if result:
+                self.report("ivr.entry", menu=entry.name, attempt=attempt, result=result, digits=len(typed))
             if decision.act is Act.PERSON:
                 self.draft.step(entry.name, key="0", attempt=attempt, result="person", played=played)
                 raise ToPerson(decision.reason)
@@ -186,6 +211,8 @@ class IvrCall:
                 notice = decision.notice
             else:
                 outcome = check(decision.choice)
+                reason = outcome.reason if isinstance(outcome, Rejected) else "ok"
+                self.report("ivr.entry", menu=entry.name, attempt=attempt, result=reason, digits=len(typed))
                 if not isinstance(outcome, Rejected):
                     self.draft.step(entry.name, attempt=attempt, result="ok", played=played)
                     return outcome
@@ -194,13 +221,13 @@ class IvrCall:
                 notice = outcome.notice
             if failures >= entry.tries:
                 self._stream([notice], "")
-                raise ToPerson(f"{failures} failures in {entry.name}")
+                raise ToPerson(f"{failures} failures in {entry.name}", failed_at=entry.name)
 
-    def _type_in(self, prompts: list[str], entry: Entry) -> tuple[list[str], str, bool]:
+    def _type_in(self, prompts: list[str], entry: Entry, waiting: Callable[[], None]) -> tuple[list[str], str, bool]:
         """Say the prompts and collect keys up to #, `entry.max_digits` keys, or `entry.timeout_ms` without one.
         The first key may come during the prompts (the notice of a failed try included): a caller who knows what
         is asked types ahead. Returns what was played, the digits without #, and whether the wait timed out."""
-        played, key = self._stream(prompts, DIGITS)
+        played, key = self._stream(prompts, DIGITS, waiting)
         typed = ""
         while True:
             if key is None:

@@ -87,8 +87,9 @@ class AgiChannel:
 
     # -- the protocol ----------------------------------------------------------------------------------------
 
-    def execute(self, command: str) -> Response:
-        """Send one command and return Asterisk's `200` answer; raises Hangup or AgiError otherwise."""
+    def execute(self, command: str, sent: Callable[[], None] | None = None) -> Response:
+        """Send one command and return Asterisk's `200` answer; raises Hangup or AgiError otherwise. `sent` is
+        called once the command is with Asterisk, before its answer comes."""
         if self.hung_up:
             raise Hangup(f"channel gone before {command.split()[0]}")
         started = time.perf_counter()
@@ -98,6 +99,8 @@ class AgiChannel:
         except OSError as exc:
             self.hung_up = True
             raise Hangup(f"socket closed sending {command.split()[0]}") from exc
+        if sent is not None:
+            sent()
         line = self._read_answer(command)
         self.trace.append(TraceEntry(command, line, (time.perf_counter() - started) * 1000))
         match = _RESPONSE.match(line)
@@ -148,9 +151,10 @@ class AgiChannel:
         if self.execute("ANSWER").result == "-1":
             raise self._failed("ANSWER")
 
-    def stream_file(self, name: str, escape_digits: str = "") -> str | None:
-        """Play a sound file; returns the key that cut it short (barge-in), or None if it played to the end."""
-        response = self.execute(f"STREAM FILE {name} {quote(escape_digits)}")
+    def stream_file(self, name: str, escape_digits: str = "", sent: Callable[[], None] | None = None) -> str | None:
+        """Play a sound file; returns the key that cut it short (barge-in), or None if it played to the end.
+        `sent`: called once Asterisk has the command, while the file plays."""
+        response = self.execute(f"STREAM FILE {name} {quote(escape_digits)}", sent)
         if response.result == "-1":
             raise self._failed(f"playing {name} (is the file there?)")
         return chr(response.number) if response.number > 0 else None

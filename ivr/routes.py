@@ -24,6 +24,7 @@ from ivr.guesses import GuessLimiter
 from ivr.identify import Identification
 from ivr.menu import Menu
 from ivr.outages import OutageCheck
+from ivr.progress import IvrProgress
 from ivr.repair import RepairTriage
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,11 @@ class Ivr:
         data: CustomerData,
         guesses: GuessLimiter,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        progress: IvrProgress | None = None,
     ) -> None:
         self.contacts = contacts
+        # Where each call is, reported as it goes (hotline/events.py); nothing is reported without one.
+        self.progress = progress or IvrProgress(None)
         self.language = language
         self.data = data
         self.identification = Identification(data, guesses)
@@ -91,7 +95,8 @@ class Ivr:
 
     @classmethod
     def for_hotline(cls, config: Config, contacts: ContactLog) -> Ivr:
-        """The IVR as `app.py run` serves it: the crm database behind the contacts, Redis for failed guesses."""
+        """The IVR as `app.py run` serves it: the crm database behind the contacts, Redis for failed guesses and
+        for the calls' progress."""
         return cls(
             contacts,
             config.ivr.language,
@@ -100,6 +105,7 @@ class Ivr:
                 contacts.sessions, WorkOrderService(contacts.sessions, load_policy(config.work_orders.policy))
             ),
             GuessLimiter(config.redis.effective_url()),
+            progress=IvrProgress.to_redis(config.redis.effective_url()),
         )
 
     def routes(self) -> dict[str, Route]:
@@ -122,8 +128,18 @@ class Ivr:
         contact_id = _int(channel.get_variable("HOTLINE_CONTACT")) or self.data.contact_id(channel.uniqueid)
         if contact_id is not None:
             language = channel.env.get("agi_language") or self.language
-            channel.answer()
-            self._survey(IvrCall(channel, ContactDraft(contact_id), language, "survey"), contact_id)
+            call = IvrCall(channel, ContactDraft(contact_id), language, "survey", self.progress)
+            self._started(call)
+            outcome = "error"
+            try:
+                channel.answer()
+                self._survey(call, contact_id)
+                outcome = "completed"
+            except Hangup:
+                outcome = "abandoned"
+                raise
+            finally:
+                self._ended(call, outcome)
             return
         # Reached without an IVR call before it (a test extension): the survey gets a contact of its own.
         self._run(channel, "survey", lambda call: self._survey(call, call.draft.contact_id))
@@ -200,7 +216,9 @@ class Ivr:
         draft = self.contacts.open(
             channel.uniqueid, channel.caller_number, channel.dialled_number, channel.channel, self.language
         )
-        call = IvrCall(channel, draft, self.language, line)
+        call = IvrCall(channel, draft, self.language, line, self.progress)
+        self._started(call)
+        reason = failed_at = ""
         try:
             try:
                 channel.answer()
@@ -208,22 +226,34 @@ class Ivr:
                 outcome = "completed"
             except ToPerson as person:
                 call.to_person(person.reason)
-                outcome = "human"
+                outcome, reason, failed_at = "human", person.reason, person.failed_at
             except CustomerUnavailable as exc:
                 # The customer database is not answering: nothing self-service can do, a person can.
                 log.error("customer data unavailable: %s", exc)
                 call.say("unavailable", ["sorry"], barge_in=False)
                 call.to_person("customer data unavailable")
-                outcome = "human"
+                outcome, reason = "human", "customer data unavailable"
         except Hangup:
             draft.step("hangup", at=call.at)
-            self.contacts.close(draft, "completed" if call.informed else "abandoned")
+            outcome = "completed" if call.informed else "abandoned"
+            self.contacts.close(draft, outcome)
+            self._ended(call, outcome)
             raise
         except Exception:
             self._apologize(call)
             self.contacts.close(draft, "error")
+            self._ended(call, "error")
             raise
         self.contacts.close(draft, outcome)
+        self._ended(call, outcome, reason, failed_at)
+
+    def _started(self, call: IvrCall) -> None:
+        # The caller leg's SIP Call-ID, which the dialplan passes when it knows it: a phone finds its call by it.
+        sip_call_id = call.channel.env.get("agi_arg_1", "")
+        call.report("ivr.start", line=call.line, contact=call.draft.contact_id, sip_call_id=sip_call_id)
+
+    def _ended(self, call: IvrCall, outcome: str, reason: str = "", failed_at: str = "") -> None:
+        call.report("ivr.end", line=call.line, outcome=outcome, at=call.at, reason=reason, failed_at=failed_at)
 
     def _apologize(self, call: IvrCall) -> None:
         """After a fault of ours the dialplan fails the call open; the caller hears why, and the ACD gets what was

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from crm.models import Contact
+from hotline.call_events import CallEvents
 from hotline.config import Config
 from hotline.sandbox import free_tcp_port, free_udp_port, sandbox_config
 from hotline.softphone import CallResult, SipStack
@@ -48,6 +49,8 @@ class Testbed:
 
     hotline: Hotline
     sip: SipStack
+    # What the hotline reports about each call, for callers that act on it (script=..., until=...).
+    events: CallEvents
 
     @property
     def config(self) -> Config:
@@ -61,10 +64,13 @@ class Testbed:
         self, extension: str = "95598", *, caller_number: str | None = None, trunk: bool = False, **options
     ) -> CallResult:  # type: ignore[no-untyped-def]
         """A real SIP call: from the self-test endpoint (with the caller number in P-Asserted-Identity), or
-        as the carrier trunk (from the trunk's port, the caller number as the From user)."""
+        as the carrier trunk (from the trunk's port, the caller number as the From user). A caller with a `script`
+        ([(menu, keys), ...]) presses each step's keys when the IVR reports that it waits at that menu."""
         # A bound, reached only when something is wrong: Asterisk answers at once. Set-ups seen to pass 15 s were most
         # likely baresip-python's dial race (SipStack._dial), but the phone shares two cores with everything else.
         options.setdefault("establish_timeout", 30.0)
+        if "script" in options or "until" in options:
+            options["events"] = self.events
         if trunk:
             ua = self.sip.run(self.sip.caller(caller_number or "anonymous", self.domain))
             number = None
@@ -134,7 +140,9 @@ def testbed(tmp_path_factory: pytest.TempPathFactory, sip: SipStack) -> Iterator
     )
     hotline = Hotline(config)
     hotline.start()
-    yield Testbed(hotline, sip)
+    events = CallEvents(config.redis.effective_url(), sip.loop)
+    yield Testbed(hotline, sip, events)
+    events.close()
     hotline.stop()
     # The instance's folder inside the shared Asterisk root (config, spool, recordings): a test's is thrown away.
     shutil.rmtree(hotline.asterisk.host_dir, ignore_errors=True)

@@ -3,8 +3,8 @@ the flows against the real database and Redis. Each outcome of each flow is one 
 (module fixture), and each test asserts on its call's contact row, the prompts Asterisk played (the IVR path
 records them from Asterisk's answers to STREAM FILE), the rows the flow wrote, and what Asterisk logged.
 
-Key timing: a key is sent a second into the prompt that expects it, which cuts the prompt short (barge-in); after a
-notice that cannot be cut (a wrong account number, a wrong password) the next entry waits for the notice to end.
+Key timing: each caller follows what the IVR reports (ivr.wait, hotline/events.py) and presses a menu's keys as
+soon as the IVR waits there, which cuts the prompt short (barge-in); no key is sent on a clock.
 """
 
 from __future__ import annotations
@@ -28,36 +28,34 @@ from cti import policy
 from cti.desk import AgentDesk
 from cti.policy import AgentProfile
 from hotline.sandbox import free_tcp_port
-from hotline.softphone import CallResult
+from hotline.softphone import HANG_UP, CallResult, Script
 from ivr.customers import CrmCustomers
 from ivr.fastagi import FastAgiServer
 from ivr.guesses import GuessLimiter
+from ivr.progress import IvrProgress
 from ivr.routes import Ivr
 from tests.conftest import Testbed, TestCustomer, TestUtility, new_caller_number, wait_for
 
-Steps = list[tuple[float, str]]
 CONCURRENT_CALLERS = 8
-LANG = (1.0, "1")  # Mandarin, a second into the welcome
-# The hold of a caller who stays until the hotline hangs up: only a bound, reached if the hotline never does. These
-# calls take 20 to 45 s on an idle machine; on a loaded one the same call took over 48 s, and a tighter bound made
-# the caller hang up first and the test fail on a call that was right.
-HOTLINE_ENDS = 90.0
+LANG = ("language", "1")  # Mandarin
+# A caller put through to a person hangs up once the ACD has queued the call: the hand-off is then complete.
+PERSON = "queue.enter"
+# A bound on any scenario call, reached only when the hotline does not do what the scenario expects (the longest,
+# three silences in a menu, take about 25 s).
+BOUND_S = 90.0
 UNKNOWN_ACCOUNT = account_numbers.make(98, 4321)  # a valid number no customer holds
 BAD_CHECK_DIGIT = UNKNOWN_ACCOUNT[:-1] + str((int(UNKNOWN_ACCOUNT[-1]) + 1) % 10)
 
 
-def keys(*presses: str, after: float = 1.0) -> Steps:
-    """Menu keys, each a second into the prompt that asks for it."""
-    return [(after, k) for k in presses]
-
-
 @dataclass
 class Scenario:
-    """A caller: who they are (made in the test utility), what they dial, the keys they press and when (`{account}`
-    and `{password}` stand for their own), and how long they stay on the line at most."""
+    """A caller: who they are (made in the test utility), what they dial, and their script: at each menu the IVR
+    reports waiting at, the keys they press (`{account}` and `{password}` stand for their own) or HANG_UP. Then
+    they hang up once the hotline reports `until` (PERSON: queued for a person), or else wait for the hotline to
+    hang up."""
 
-    steps: Steps
-    hold: float
+    script: Script
+    until: str = ""
     customer: Callable[[TestUtility], TestCustomer | None] = lambda _: None
     extension: str = "95598"
     # A second call from the caller of this scenario, made after it; else the customer's number or a new one.
@@ -102,92 +100,134 @@ def _unregistered(**options: Any) -> Callable[[TestUtility], TestCustomer]:
 
 SCENARIOS: dict[str, Scenario] = {
     # -- language and main menu ------------------------------------------------------------------------------
-    "person_on_zero": Scenario([LANG, *keys("0")], hold=4),
-    "english": Scenario([(1.0, "2"), *keys("0")], hold=5),
-    "language_by_silence": Scenario([(12.0, "0")], hold=4),
-    "invalid_keys": Scenario([LANG, (1.0, "7"), (3.0, "8"), (3.0, "9")], hold=5),
-    "star_repeats": Scenario([LANG, *keys("*", "0")], hold=4),
-    "silence": Scenario([LANG, *keys("5")], hold=40),
-    "complaint": Scenario([LANG, *keys("5", "1")], hold=4, customer=_quiet()),
-    "suggestion": Scenario([LANG, *keys("5", "2")], hold=4),
-    "new_connection": Scenario([LANG, *keys("4", "1")], hold=4),
-    "consultation": Scenario([LANG, *keys("4", "2")], hold=4),
+    "person_on_zero": Scenario([LANG, ("main_menu", "0")], PERSON),
+    "english": Scenario([("language", "2"), ("main_menu", "0")], PERSON),
+    "language_by_silence": Scenario([("main_menu", "0")], PERSON),
+    "invalid_keys": Scenario([LANG, ("main_menu", "7"), ("main_menu", "8"), ("main_menu", "9")], PERSON),
+    "star_repeats": Scenario([LANG, ("main_menu", "*"), ("main_menu", "0")], PERSON),
+    "silence": Scenario([LANG, ("main_menu", "5")], PERSON),
+    "complaint": Scenario([LANG, ("main_menu", "5"), ("complaint_menu", "1")], PERSON, customer=_quiet()),
+    "suggestion": Scenario([LANG, ("main_menu", "5"), ("complaint_menu", "2")], PERSON),
+    "new_connection": Scenario([LANG, ("main_menu", "4"), ("business_menu", "1")], PERSON),
+    "consultation": Scenario([LANG, ("main_menu", "4"), ("business_menu", "2")], PERSON),
     # -- identification and bills ----------------------------------------------------------------------------
     "bill_verified": Scenario(
-        [LANG, *keys("1")], hold=HOTLINE_ENDS, customer=_quiet(due_fen=12345, last_payment_fen=9870, password="864200")
+        [LANG, ("main_menu", "1")], customer=_quiet(due_fen=12345, last_payment_fen=9870, password="864200")
     ),
-    "bill_english": Scenario([(1.0, "2"), *keys("1")], hold=HOTLINE_ENDS, customer=_quiet(due_fen=12345)),
+    "bill_english": Scenario([("language", "2"), ("main_menu", "1")], customer=_quiet(due_fen=12345)),
     "bill_password": Scenario(
-        [LANG, *keys("1", "{account}#"), (1.5, "{password}#")],
-        hold=HOTLINE_ENDS,
+        [LANG, ("main_menu", "1"), ("account_entry", "{account}#"), ("password_entry", "{password}#")],
         customer=_unregistered(due_fen=5000, password="246810"),
     ),
     "bill_wrong_password": Scenario(
-        [LANG, *keys("1", "{account}#"), (1.5, "111111#"), (4.0, "222222#"), (4.0, "333333#")],
-        hold=6,
+        [
+            LANG,
+            ("main_menu", "1"),
+            ("account_entry", "{account}#"),
+            ("password_entry", "111111#"),
+            ("password_entry", "222222#"),
+            ("password_entry", "333333#"),
+        ],
+        PERSON,
         customer=_unregistered(due_fen=5000, password="135790"),
     ),
     "bill_throttled": Scenario(
-        [LANG, *keys("1", "{account}#"), (1.5, "444444#"), (4.0, "555555#")],
-        hold=HOTLINE_ENDS,
+        [
+            LANG,
+            ("main_menu", "1"),
+            ("account_entry", "{account}#"),
+            ("password_entry", "444444#"),
+            ("password_entry", "555555#"),
+        ],
         same_caller_as="bill_wrong_password",
     ),
     "bill_no_password": Scenario(
-        [LANG, *keys("1", "{account}#")], hold=HOTLINE_ENDS, customer=_unregistered(due_fen=5000)
+        [LANG, ("main_menu", "1"), ("account_entry", "{account}#")], customer=_unregistered(due_fen=5000)
     ),
-    "arrears": Scenario([LANG, *keys("1")], hold=HOTLINE_ENDS, customer=_quiet(due_fen=1234, arrears_fen=5678)),
-    "prepaid": Scenario([LANG, *keys("1")], hold=HOTLINE_ENDS, customer=_quiet(prepaid_balance_fen=3000)),
+    "arrears": Scenario([LANG, ("main_menu", "1")], customer=_quiet(due_fen=1234, arrears_fen=5678)),
+    "prepaid": Scenario([LANG, ("main_menu", "1")], customer=_quiet(prepaid_balance_fen=3000)),
     "several_accounts": Scenario(
-        [LANG, *keys("1", "2")], hold=HOTLINE_ENDS, customer=lambda u: u.customer(accounts=2, due_fen=700)[1]
+        [LANG, ("main_menu", "1"), ("choose_account", "2")],
+        customer=lambda u: u.customer(accounts=2, due_fen=700)[1],
     ),
-    "unknown_account": Scenario(
-        [LANG, *keys("1", f"{UNKNOWN_ACCOUNT}#"), (6.0, f"{UNKNOWN_ACCOUNT}#"), (6.0, f"{UNKNOWN_ACCOUNT}#")], hold=8
-    ),
+    "unknown_account": Scenario([LANG, ("main_menu", "1"), *[("account_entry", f"{UNKNOWN_ACCOUNT}#")] * 3], PERSON),
     # -- outages -------------------------------------------------------------------------------------------
     "bad_check_digit": Scenario(
-        [LANG, *keys("2", f"{BAD_CHECK_DIGIT}#"), (6.0, "{account}#")],
-        hold=HOTLINE_ENDS,
+        [LANG, ("main_menu", "2"), ("account_entry", f"{BAD_CHECK_DIGIT}#"), ("account_entry", "{account}#")],
         customer=lambda u: u.customer(area="planned", phones=0)[0],
     ),
-    "outage_known": Scenario([LANG, *keys("2")], hold=HOTLINE_ENDS, customer=lambda u: u.customer(area="planned")[0]),
-    "outage_none": Scenario([LANG, *keys("2"), (6.0, "1")], hold=4, customer=_quiet()),
-    "fault_area": Scenario([LANG], hold=22, customer=lambda u: u.customer(area="fault")[0]),
-    # -- repair triage ---------------------------------------------------------------------------------------
-    "repair_solved": Scenario([LANG, *keys("3", "1", "1", "1")], hold=HOTLINE_ENDS, customer=_quiet()),
-    "repair_customer_side": Scenario([LANG, *keys("3", "1", "1", "2")], hold=HOTLINE_ENDS, customer=_quiet()),
-    "repair_not_tripped": Scenario([LANG, *keys("3", "1", "2")], hold=HOTLINE_ENDS, customer=_quiet()),
-    "repair_shared_meter": Scenario([LANG, *keys("3", "1")], hold=HOTLINE_ENDS, customer=_quiet(shared_meter=True)),
-    "repair_known_outage": Scenario(
-        [LANG, *keys("3", "2")], hold=HOTLINE_ENDS, customer=lambda u: u.customer(area="fault")[0]
+    "outage_known": Scenario([LANG, ("main_menu", "2")], customer=lambda u: u.customer(area="planned")[0]),
+    "outage_none": Scenario(
+        [LANG, ("main_menu", "2"), ("outage_none", "1"), ("repair_scope", HANG_UP)], customer=_quiet()
     ),
-    "repair_neighbours": Scenario([LANG, *keys("3", "2")], hold=HOTLINE_ENDS, customer=_quiet()),
+    "fault_area": Scenario([LANG, ("main_menu", HANG_UP)], customer=lambda u: u.customer(area="fault")[0]),
+    # -- repair triage ---------------------------------------------------------------------------------------
+    "repair_solved": Scenario(
+        [LANG, ("main_menu", "3"), ("repair_scope", "1"), ("repair_breaker", "1"), ("repair_reset", "1")],
+        customer=_quiet(),
+    ),
+    "repair_customer_side": Scenario(
+        [LANG, ("main_menu", "3"), ("repair_scope", "1"), ("repair_breaker", "1"), ("repair_reset", "2")],
+        customer=_quiet(),
+    ),
+    "repair_not_tripped": Scenario(
+        [LANG, ("main_menu", "3"), ("repair_scope", "1"), ("repair_breaker", "2")], customer=_quiet()
+    ),
+    "repair_shared_meter": Scenario(
+        [LANG, ("main_menu", "3"), ("repair_scope", "1")], customer=_quiet(shared_meter=True)
+    ),
+    # A caller in a fault area who knows the menus answers the main menu during the fault announcement.
+    "repair_known_outage": Scenario(
+        [LANG, ("fault_notice", "3"), ("repair_scope", "2")], customer=lambda u: u.customer(area="fault")[0]
+    ),
+    "repair_neighbours": Scenario([LANG, ("main_menu", "3"), ("repair_scope", "2")], customer=_quiet()),
     # -- the key-account line ------------------------------------------------------------------------------
-    "key_account": Scenario([], hold=16, extension="9559801", customer=_quiet(tier="key_account")),
+    "key_account": Scenario([], PERSON, extension="9559801", customer=_quiet(tier="key_account")),
     "key_self_service": Scenario(
-        keys("1", "1"), hold=HOTLINE_ENDS, extension="9559801", customer=_quiet(tier="key_account", due_fen=880000)
+        [("key_welcome", "1"), ("main_menu", "1")],
+        extension="9559801",
+        customer=_quiet(tier="key_account", due_fen=880000),
     ),
     "key_unknown_caller": Scenario(
-        [(14.5, "{account}#")], hold=4, extension="9559801", customer=_unregistered(tier="key_account")
+        [("account_entry", "{account}#")], PERSON, extension="9559801", customer=_unregistered(tier="key_account")
     ),
     # -- the survey ----------------------------------------------------------------------------------------
-    "survey": Scenario(keys("4"), hold=10, extension="survey"),
+    "survey": Scenario([("survey", "4")], extension="survey"),
     # -- a caller hanging up in every menu (the language choice: test_calls.py) -----------------------------
-    "hangup_main_menu": Scenario([LANG], hold=3),
-    "hangup_business_menu": Scenario([LANG, *keys("4")], hold=2),
-    "hangup_complaint_menu": Scenario([LANG, *keys("5")], hold=2),
-    "hangup_choose_account": Scenario([LANG, *keys("1")], hold=2, customer=lambda u: u.customer(accounts=2)[0]),
-    "hangup_account_entry": Scenario([LANG, *keys("1")], hold=2),
-    "hangup_password_entry": Scenario(
-        [LANG, *keys("1", "{account}#")], hold=2, customer=_unregistered(password="112233")
+    "hangup_main_menu": Scenario([LANG, ("main_menu", HANG_UP)]),
+    "hangup_business_menu": Scenario([LANG, ("main_menu", "4"), ("business_menu", HANG_UP)]),
+    "hangup_complaint_menu": Scenario([LANG, ("main_menu", "5"), ("complaint_menu", HANG_UP)]),
+    "hangup_choose_account": Scenario(
+        [LANG, ("main_menu", "1"), ("choose_account", HANG_UP)], customer=lambda u: u.customer(accounts=2)[0]
     ),
-    "hangup_after_info": Scenario([LANG, *keys("1"), (2.0, "*")], hold=2, customer=_quiet(due_fen=100)),
-    "hangup_after_refusal": Scenario([LANG, *keys("1", "{account}#"), (5.0, "*")], hold=2, customer=_unregistered()),
-    "hangup_outage_none": Scenario([LANG, *keys("2"), (2.0, "*")], hold=2, customer=_quiet()),
-    "hangup_repair_scope": Scenario([LANG, *keys("3")], hold=2, customer=_quiet()),
-    "hangup_repair_breaker": Scenario([LANG, *keys("3", "1")], hold=2, customer=_quiet()),
-    "hangup_repair_reset": Scenario([LANG, *keys("3", "1", "1")], hold=2, customer=_quiet()),
-    "hangup_key_welcome": Scenario([], hold=2, extension="9559801", customer=_quiet(tier="key_account")),
-    "hangup_survey": Scenario([], hold=2, extension="survey"),
+    "hangup_account_entry": Scenario([LANG, ("main_menu", "1"), ("account_entry", HANG_UP)]),
+    "hangup_password_entry": Scenario(
+        [LANG, ("main_menu", "1"), ("account_entry", "{account}#"), ("password_entry", HANG_UP)],
+        customer=_unregistered(password="112233"),
+    ),
+    # Where information plays, the caller cuts it short with * (the menu after it is said again), then leaves.
+    "hangup_after_info": Scenario(
+        [LANG, ("main_menu", "1"), ("bill", "*"), ("after_info", HANG_UP)], customer=_quiet(due_fen=100)
+    ),
+    "hangup_after_refusal": Scenario(
+        [LANG, ("main_menu", "1"), ("account_entry", "{account}#"), ("bill", "*"), ("after_refusal", HANG_UP)],
+        customer=_unregistered(),
+    ),
+    "hangup_outage_none": Scenario(
+        [LANG, ("main_menu", "2"), ("outage", "*"), ("outage_none", HANG_UP)], customer=_quiet()
+    ),
+    "hangup_repair_scope": Scenario([LANG, ("main_menu", "3"), ("repair_scope", HANG_UP)], customer=_quiet()),
+    "hangup_repair_breaker": Scenario(
+        [LANG, ("main_menu", "3"), ("repair_scope", "1"), ("repair_breaker", HANG_UP)], customer=_quiet()
+    ),
+    "hangup_repair_reset": Scenario(
+        [LANG, ("main_menu", "3"), ("repair_scope", "1"), ("repair_breaker", "1"), ("repair_reset", HANG_UP)],
+        customer=_quiet(),
+    ),
+    "hangup_key_welcome": Scenario(
+        [("key_welcome", HANG_UP)], extension="9559801", customer=_quiet(tier="key_account")
+    ),
+    "hangup_survey": Scenario([("survey", HANG_UP)], extension="survey"),
 }
 
 
@@ -201,10 +241,16 @@ def _closed_contact(testbed: Testbed, number: str, after: int = 0) -> Contact:
 
 def _place(testbed: Testbed, scenario: Scenario, customer: TestCustomer | None, number: str) -> Call:
     fill = {"account": customer.account_number if customer else "", "password": (customer and customer.password) or ""}
-    steps = [(delay, digits.format(**fill)) for delay, digits in scenario.steps]
+    script = [(menu, keys.format(**fill)) for menu, keys in scenario.script]
     before = max((c.id for c in testbed.contacts(number)), default=0)
-    result = testbed.call(scenario.extension, caller_number=number, dtmf=steps, hold=scenario.hold)
+    result = testbed.call(scenario.extension, caller_number=number, script=script, until=scenario.until, hold=BOUND_S)
+    assert result.established, result.failure
+    assert result.script_stopped is None, f"{result.script_stopped}; the call reported {result.reported}"
     return Call(result, _closed_contact(testbed, number, before), customer, number)
+
+
+def _hangs_up(scenario: Scenario) -> bool:
+    return bool(scenario.script) and scenario.script[-1][1] == HANG_UP
 
 
 class Calls(dict[str, Any]):
@@ -243,9 +289,9 @@ def calls(testbed: Testbed, utility: TestUtility) -> Calls:
                 run(follower)
 
     first = [name for name, s in SCENARIOS.items() if not s.same_caller_as]
-    # A limited number of callers at a time, the longest calls first: enough to overlap every wait, not so many
-    # that call set-up on this small machine (Asterisk and every test phone on two cores) slows down.
-    first.sort(key=lambda name: -SCENARIOS[name].hold)
+    # A limited number of callers at a time, the longest calls first (those that hear information or wait out a
+    # menu's silence): enough to overlap every wait, not so many that the two cores slow call set-up down.
+    first.sort(key=lambda name: SCENARIOS[name].until == "" and not _hangs_up(SCENARIOS[name]), reverse=True)
     with ThreadPoolExecutor(CONCURRENT_CALLERS) as pool:
         for future in [pool.submit(run, name) for name in first]:
             future.result()
@@ -688,16 +734,18 @@ def test_with_redis_down_the_bill_is_refused_not_crashed(
     password is refused the bill with an explanation; a caller known by number still hears theirs."""
     contacts = testbed.hotline.contacts
     dead = GuessLimiter(f"redis://127.0.0.1:{free_tcp_port()}/0")
-    ivr = Ivr(contacts, testbed.config.ivr.language, CrmCustomers(contacts.sessions), dead)
+    progress = IvrProgress.to_redis(testbed.config.redis.effective_url())
+    ivr = Ivr(contacts, testbed.config.ivr.language, CrmCustomers(contacts.sessions), dead, progress=progress)
     needs_password = utility.customer(area="quiet", phones=0, password="777777", due_fen=100)[0]
     known = utility.customer(area="quiet", due_fen=100)[0]
-    refused = Scenario([LANG, *keys("1", "{account}#")], hold=30)
-    heard = Scenario([LANG, *keys("1")], hold=40)
+    refused = Scenario([LANG, ("main_menu", "1"), ("account_entry", "{account}#")])
+    heard = Scenario([LANG, ("main_menu", "1")])
     with _serving(testbed, ivr), caplog.at_level(logging.INFO), ThreadPoolExecutor(2) as pool:
         a = pool.submit(_place, testbed, refused, needs_password, new_caller_number())
         b = pool.submit(_place, testbed, heard, known, known.phone)
         refused_call, heard_call = a.result(), b.result()
     dead.close()
+    progress.close()
     assert refused_call.step("verify") == {
         "step": "verify",
         "result": "guesses_unavailable",
@@ -717,10 +765,13 @@ def test_with_the_customer_database_down_the_caller_is_told_and_put_through(
     contacts = testbed.hotline.contacts
     broken = session_factory(make_engine(f"sqlite:///{tmp_path}/empty.db"))
     guesses = GuessLimiter(testbed.config.redis.effective_url())
-    ivr = Ivr(contacts, testbed.config.ivr.language, CrmCustomers(broken), guesses)
+    progress = IvrProgress.to_redis(testbed.config.redis.effective_url())
+    ivr = Ivr(contacts, testbed.config.ivr.language, CrmCustomers(broken), guesses, progress=progress)
     with _serving(testbed, ivr), caplog.at_level(logging.INFO):
-        call = _place(testbed, Scenario([LANG, *keys("1")], hold=12), None, new_caller_number())
+        # The caller number cannot be looked up: the apology comes before any menu.
+        call = _place(testbed, Scenario([], PERSON), None, new_caller_number())
     guesses.close()
+    progress.close()
     assert call.step("unavailable")["played"] == ["sorry"]
     assert call.person["reason"] == "customer data unavailable"
     assert call.contact.outcome == "human" and call.result.ended_by == "caller"
@@ -743,8 +794,8 @@ def test_after_the_agent_hangs_up_the_survey_is_stored_with_the_ivr_contact(test
         assert desk.login(AgentProfile("ivr-survey", ("general",)), seat_name)[0]
         assert desk.ready("ivr-survey")[0]
         number = new_caller_number()
-        result = testbed.call(caller_number=number, dtmf=[LANG, (1.0, "0"), (9.0, "5")], hold=10)
-        assert result.established and result.ended_by == "far end"
+        result = testbed.call(caller_number=number, script=[LANG, ("main_menu", "0"), ("survey", "5")], hold=BOUND_S)
+        assert result.established and result.ended_by == "far end", result
         assert len(seat.answered) == 1 and number in seat.answered[0]
         contact = _closed_contact(testbed, number)
         assert contact.outcome == "human"

@@ -18,9 +18,10 @@ from crm.queue_log import QueueLog
 from crm.users import Users
 from crm.work_order_service import NewWorkOrder
 from crm.work_orders import Actor, Kind, Origin
-from cti.notifier import event, queue_log_name
+from cti.notifier import queue_log_name
 from cti.web import create_app
 from cti.web.backend import Backend
+from hotline.events import event
 from tests.conftest import Testbed, TestUtility, WebLogins
 
 _areas = itertools.count(1)

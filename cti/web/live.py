@@ -31,10 +31,10 @@ from flask_sock import ConnectionClosed, Sock
 
 from crm.models import Role
 from crm.users import Identity
-from cti.notifier import STREAM
 from cti.web.auth import me
 from cti.web.backend import Backend, backend
 from cti.web.monitor import forget_figures, snapshot
+from hotline.events import STREAM
 
 log = logging.getLogger(__name__)
 

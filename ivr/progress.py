@@ -1,0 +1,167 @@
+"""What the IVR reports about each call in self-service, as it happens: the ivr.* events of the hotline's one event
+format (hotline/events.py) on the shared stream, and, kept from them in Redis, the calls now in self-service with
+the menu each waits at, and the day's funnel for the supervisors' monitor.
+
+A call's thread only queues its events: one background thread sends them to Redis, in order, a batch per round
+trip, so a prompt never waits for Redis. With Redis away the events are dropped (logged once per outage), and the
+calls go on as before: what the IVR reports is for watching, never for running a call.
+
+Redis keys (listed with the others in cti/store.py):
+
+  ivr:now              hash  uniqueid -> JSON {line, menu, attempt, since (ms of the last change)}: each call now
+                             in self-service and where it waits; removed at ivr.end. A server killed mid-call
+                             leaves its calls behind: readers drop entries unchanged for STALE_S.
+  ivr:day:{YYYY-MM-DD} hash  the funnel of the utility's local day, counted at ivr.end of the main and key lines
+                             (the survey after an agent is not a call into self-service): calls, outcome:{outcome},
+                             gave_up:{menu} (abandoned there), failed:{menu} (three failures there sent the caller
+                             to a person); kept DAY_KEEP_S.
+
+Containment (自助服务完结率) = outcome:completed / calls: the share of calls that ended in self-service, the caller
+served there without a person. Abandoned calls and errors count against it like calls put through to a person.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+
+from crm.periods import local_day
+from hotline.events import STREAM, STREAM_LENGTH, event
+
+log = logging.getLogger(__name__)
+
+NOW_KEY = "ivr:now"
+DAY_PREFIX = "ivr:day:"
+DAY_KEEP_S = 8 * 86400
+STALE_S = 4 * 3600
+# Lines whose calls count in the funnel.
+FUNNEL_LINES = ("main", "key")
+# Events waiting to be sent, at most: beyond it (Redis away for long) new ones are dropped.
+BACKLOG = 20_000
+
+
+def day_key(moment: datetime) -> str:
+    return f"{DAY_PREFIX}{local_day(moment).isoformat()}"
+
+
+class IvrProgress:
+    """The IVR's reporter. `client` None reports nothing (an IVR run without Redis, as in some tests of flows)."""
+
+    def __init__(self, client: redis.Redis | None, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.client = client
+        self.clock = clock
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(BACKLOG)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._failing = False
+
+    @classmethod
+    def to_redis(cls, url: str) -> IvrProgress:
+        return cls(redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0))
+
+    def report(self, kind: str, call: str, **data: Any) -> None:
+        """Queue one ivr.* event of the call (its uniqueid); returns at once."""
+        if self.client is None:
+            return
+        if self._thread is None:
+            self._start()
+        # Full only when Redis has been away long enough that this was logged already.
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(event(kind, call, **data))
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every event reported so far has been sent (or dropped); False if that took too long."""
+        if self._thread is None:
+            return True
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return not self._queue.unfinished_tasks
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self.flush()
+            self._queue.put(None)
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self.client is not None:
+            self.client.close()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._drain, name="ivr-progress", daemon=True)
+                self._thread.start()
+
+    def _drain(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                self._queue.task_done()
+                return
+            batch = [first]
+            while len(batch) < 500:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)  # stop after this batch
+                    self._queue.task_done()
+                    break
+                batch.append(more)
+            try:
+                self._send(batch)
+                if self._failing:
+                    log.info("IVR progress reaches Redis again")
+                self._failing = False
+            except redis.RedisError as exc:
+                if not self._failing:
+                    log.warning("IVR progress not sent, Redis unavailable: %s", exc)
+                self._failing = True
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    def _send(self, batch: list[dict[str, Any]]) -> None:
+        assert self.client is not None
+        pipe = self.client.pipeline(transaction=False)
+        now_ms = int(time.time() * 1000)
+        for evt in batch:
+            payload = json.dumps(evt, ensure_ascii=False)
+            pipe.xadd(STREAM, {"event": payload}, maxlen=STREAM_LENGTH, approximate=True)
+            pipe.publish(STREAM, payload)
+            _keep_state(pipe, evt, now_ms, self.clock())
+        pipe.execute()
+
+
+def _keep_state(pipe: Any, evt: dict[str, Any], now_ms: int, now: datetime) -> None:
+    """The calls in self-service and the day's funnel, from one event (see the module's key list)."""
+    kind, call, data = evt["type"], evt["call"], evt["data"]
+    if kind == "ivr.start":
+        where = {"line": data.get("line", ""), "menu": "", "attempt": 0, "since": now_ms}
+        pipe.hset(NOW_KEY, call, json.dumps(where))
+    elif kind == "ivr.wait":
+        where = {"line": data.get("line", ""), "menu": data["menu"], "attempt": data["attempt"], "since": now_ms}
+        pipe.hset(NOW_KEY, call, json.dumps(where))
+    elif kind == "ivr.end":
+        pipe.hdel(NOW_KEY, call)
+        if data.get("line") not in FUNNEL_LINES:
+            return
+        key = day_key(now)
+        pipe.hincrby(key, "calls", 1)
+        pipe.hincrby(key, f"outcome:{data['outcome']}", 1)
+        if data["outcome"] == "abandoned" and data.get("at"):
+            pipe.hincrby(key, f"gave_up:{data['at']}", 1)
+        if data.get("failed_at"):
+            pipe.hincrby(key, f"failed:{data['failed_at']}", 1)
+        pipe.expire(key, DAY_KEEP_S)
