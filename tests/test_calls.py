@@ -12,7 +12,7 @@ import pytest
 
 from ivr.fastagi import FastAgiServer
 from ivr.routes import Ivr
-from tests.conftest import Testbed, TestUtility, new_caller_number, wait_for
+from tests.conftest import BOUND_S, Testbed, TestUtility, new_caller_number, wait_for
 
 
 def _contact(testbed: Testbed, number: str):  # type: ignore[no-untyped-def]
@@ -29,8 +29,8 @@ def _cdr(testbed: Testbed, number: str) -> dict[str, str]:
 
 def test_main_menu_reads_and_records_the_digits(testbed: Testbed, utility: TestUtility) -> None:
     number = utility.customer(area="quiet")[0].phone
-    # Mandarin (1, cutting the welcome short), then outage information (2) a second into the main menu.
-    result = testbed.call(caller_number=number, dtmf=[(1.0, "1"), (1.0, "2")], hold=40)
+    # Mandarin (1, cutting the welcome short), then outage information (2) as soon as the main menu asks.
+    result = testbed.call(caller_number=number, script=[("language", "1"), ("main_menu", "2")], hold=BOUND_S)
     assert result.established and result.dtmf_sent == "12"
     # No outage known; the caller says nothing more, so the hotline thanks them and hangs up by itself.
     assert result.ended_by == "far end"
@@ -58,8 +58,8 @@ def test_main_menu_reads_and_records_the_digits(testbed: Testbed, utility: TestU
 def test_zero_asks_for_a_person(testbed: Testbed) -> None:
     number = new_caller_number()
     # 0 reaches a person from the first prompt on, the language choice included.
-    result = testbed.call(caller_number=number, dtmf="0", hold=4)
-    assert result.established
+    result = testbed.call(caller_number=number, script=[("language", "0")], until="queue.enter", hold=BOUND_S)
+    assert result.established and result.script_stopped is None, result
     contact = _contact(testbed, number)
     assert contact.outcome == "human"
     assert contact.digits == "0"
@@ -119,7 +119,8 @@ def test_a_missing_prompt_fails_the_call_open(testbed: Testbed, caplog: pytest.L
     try:
         number = new_caller_number()
         with caplog.at_level(logging.INFO):
-            result = testbed.call(caller_number=number, hold=12)
+            # The caller hangs up once the ACD has queued the call: the dialplan has put it through by then.
+            result = testbed.call(caller_number=number, until="queue.enter", hold=BOUND_S)
             contact = _contact(testbed, number)
     finally:
         aside.rename(welcome)
@@ -134,8 +135,9 @@ def test_a_missing_prompt_fails_the_call_open(testbed: Testbed, caplog: pytest.L
 
 def test_carrier_trunk_is_identified_by_address_and_port(testbed: Testbed) -> None:
     number = new_caller_number()
-    result = testbed.call(caller_number=number, trunk=True, dtmf=[(1.0, "2"), (1.0, "0")], hold=4)
-    assert result.established
+    script = [("language", "2"), ("main_menu", "0")]
+    result = testbed.call(caller_number=number, trunk=True, script=script, until="queue.enter", hold=BOUND_S)
+    assert result.established and result.script_stopped is None, result
     contact = _contact(testbed, number)
     assert contact.channel.startswith("PJSIP/trunk-")
     assert contact.caller_number == number
@@ -154,6 +156,12 @@ def test_selftest_caller_needs_its_password(testbed: Testbed) -> None:
     assert not result.established
 
 
+def _menus(keys: str) -> list[tuple[str, str]]:
+    """Language, then business (4) or complaint (5), then one of its two choices."""
+    second = {"4": "business_menu", "5": "complaint_menu"}[keys[1]]
+    return [("language", keys[0]), ("main_menu", keys[1]), (second, keys[2])]
+
+
 def test_many_calls_at_once(testbed: Testbed) -> None:
     numbers = [new_caller_number() for _ in range(12)]
     # Language, then business (4) or complaint (5), then one of its two choices: eight paths, all to a person.
@@ -161,7 +169,7 @@ def test_many_calls_at_once(testbed: Testbed) -> None:
     with ThreadPoolExecutor(len(numbers)) as pool:
         results = list(
             pool.map(
-                lambda nd: testbed.call(caller_number=nd[0], dtmf=[(1.0, k) for k in nd[1]], hold=3),
+                lambda nd: testbed.call(caller_number=nd[0], script=_menus(nd[1]), until="queue.enter", hold=BOUND_S),
                 zip(numbers, digits, strict=True),
             )
         )

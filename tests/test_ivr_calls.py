@@ -34,15 +34,12 @@ from ivr.fastagi import FastAgiServer
 from ivr.guesses import GuessLimiter
 from ivr.progress import IvrProgress
 from ivr.routes import Ivr
-from tests.conftest import Testbed, TestCustomer, TestUtility, new_caller_number, wait_for
+from tests.conftest import BOUND_S, Testbed, TestCustomer, TestUtility, new_caller_number, wait_for
 
 CONCURRENT_CALLERS = 8
 LANG = ("language", "1")  # Mandarin
 # A caller put through to a person hangs up once the ACD has queued the call: the hand-off is then complete.
 PERSON = "queue.enter"
-# A bound on any scenario call, reached only when the hotline does not do what the scenario expects (the longest,
-# three silences in a menu, take about 25 s).
-BOUND_S = 90.0
 UNKNOWN_ACCOUNT = account_numbers.make(98, 4321)  # a valid number no customer holds
 BAD_CHECK_DIGIT = UNKNOWN_ACCOUNT[:-1] + str((int(UNKNOWN_ACCOUNT[-1]) + 1) % 10)
 
