@@ -11,7 +11,6 @@ Key timing follows tests/test_ivr_calls.py: a key a second into the prompt that 
 from __future__ import annotations
 
 import contextlib
-import wave
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,15 +23,16 @@ from sqlalchemy import select
 from crm.models import Contact, Feeder, Outage, OutageArea, OutageReport, Substation, TransformerArea, WorkOrder
 from crm.work_order_service import WorkOrderService
 from crm.work_orders import load_policy
-from hotline.softphone import CallResult
+from hotline.softphone import CallResult, Script
 from ivr.customers import CrmCustomers
 from ivr.fastagi import FastAgiServer
 from ivr.guesses import GuessLimiter
+from ivr.progress import IvrProgress
 from ivr.routes import Ivr
-from tests.conftest import Testbed, TestCustomer, TestUtility, wait_for
+from tests.conftest import BOUND_S, Testbed, TestCustomer, TestUtility, wait_for
 
 POLICY = Path(__file__).with_name("work_orders_policy.toml")
-LANG = (1.0, "1")  # Mandarin, a second into the welcome
+LANG = ("language", "1")  # Mandarin
 ANNOUNCEMENT = ("outage/fault_in_area", "outage/no_estimate", "outage/hang_up_ok")
 
 
@@ -57,7 +57,9 @@ def serving_with_test_policy(testbed: Testbed) -> Iterator[WorkOrderService]:
     contacts = testbed.hotline.contacts
     work_orders = WorkOrderService(contacts.sessions, load_policy(POLICY))
     guesses = GuessLimiter(testbed.config.redis.effective_url())
-    ivr = Ivr(contacts, testbed.config.ivr.language, CrmCustomers(contacts.sessions, work_orders), guesses)
+    progress = IvrProgress.to_redis(testbed.config.redis.effective_url())
+    data = CrmCustomers(contacts.sessions, work_orders)
+    ivr = Ivr(contacts, testbed.config.ivr.language, data, guesses, progress=progress)
     assert testbed.hotline.agi is not None
     testbed.hotline.agi.stop()
     testbed.hotline.agi = FastAgiServer(testbed.config.agi.host, testbed.config.agi.port, ivr.routes())
@@ -70,6 +72,7 @@ def serving_with_test_policy(testbed: Testbed) -> Iterator[WorkOrderService]:
         testbed.hotline.agi = FastAgiServer(testbed.config.agi.host, testbed.config.agi.port, routes)
         testbed.hotline.agi.start()
         guesses.close()
+        progress.close()
 
 
 @pytest.fixture(scope="module")
@@ -88,18 +91,11 @@ def storm_area(utility: TestUtility) -> str:
     return "storm"
 
 
-def _seconds(testbed: Testbed, names: tuple[str, ...]) -> float:
-    """How long Asterisk takes to play these prompts (the files the hotline built for this run)."""
-    total = 0.0
-    for name in names:
-        with wave.open(str(testbed.hotline.state_dir / "prompts" / "current" / "zh" / f"{name}.wav")) as audio:
-            total += audio.getnframes() / audio.getframerate()
-    return total
-
-
-def _call(testbed: Testbed, customer: TestCustomer, steps: list[tuple[float, str]], hold: float) -> Call:
+def _call(testbed: Testbed, customer: TestCustomer, script: Script) -> Call:
+    """A caller who follows `script` (keys when the IVR waits at each menu), then waits for the hotline to hang up."""
     before = max((c.id for c in testbed.contacts(customer.phone)), default=0)
-    result = testbed.call(caller_number=customer.phone, dtmf=steps, hold=hold)
+    result = testbed.call(caller_number=customer.phone, script=script, hold=BOUND_S)
+    assert result.script_stopped is None, f"{result.script_stopped}; the call reported {result.reported}"
 
     def closed() -> Contact | None:
         rows = [c for c in testbed.contacts(customer.phone) if c.outcome is not None and c.id > before]
@@ -132,9 +128,9 @@ def test_three_repair_callers_raise_an_outage_the_fourth_hears_it_and_is_attache
     with serving_with_test_policy(testbed) as work_orders:
         # Three neighbours call at once: repair (3), the neighbours are out too (2). No outage is known yet, so
         # each opens an order and hears its number; the third order makes the pattern.
-        reporting = [LANG, (1.0, "3"), (1.0, "2")]
+        reporting = [LANG, ("main_menu", "3"), ("repair_scope", "2")]
         with ThreadPoolExecutor(3) as pool:
-            first = list(pool.map(lambda c: _call(testbed, c, reporting, 45), callers[:3]))
+            first = list(pool.map(lambda c: _call(testbed, c, reporting), callers[:3]))
         for call in first:
             assert call.step("repair_result")["leaf"] == "work_order", call.contact.ivr_path
             assert "fault_notice" not in [s["step"] for s in call.contact.ivr_path]
@@ -147,8 +143,7 @@ def test_three_repair_callers_raise_an_outage_the_fourth_hears_it_and_is_attache
         assert sorted(r.order_number or "" for r in detail.reports) == sorted(o.number for o in orders)
 
         # The fourth neighbour hears the announcement to its end, then still presses 3 for repair and 2.
-        after_notice = _seconds(testbed, ANNOUNCEMENT) + 2.0
-        fourth = _call(testbed, callers[3], [LANG, (after_notice, "3"), (1.0, "2")], 45)
+        fourth = _call(testbed, callers[3], [LANG, ("main_menu", "3"), ("repair_scope", "2")])
 
     steps = [s["step"] for s in fourth.contact.ivr_path]
     assert steps[:3] == ["identified", "language", "fault_notice"]
