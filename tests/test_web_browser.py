@@ -50,7 +50,7 @@ def seat(testbed: Testbed) -> Iterator[Seat]:
 
 def test_login_page_refuses_a_wrong_password_in_words(browser: Browser, testbed: Testbed) -> None:
     page = logged_in(browser, testbed, "supervisor", "not-the-password")
-    expect(page.locator(".error")).to_contain_text("wrong login or password")
+    expect(page.locator(".error")).to_have_text("账号或密码错误")
     assert page.url.endswith("/login")
     page.context.close()
 
@@ -91,7 +91,7 @@ def test_a_call_from_ivr_to_agent_with_screen_pop_disposition_work_order_and_liv
         expect(desk.locator("#pop-account")).to_have_text(customer.account_number, timeout=15_000)
         shown_at = time.monotonic()
         expect(desk.locator("#pop-tier")).to_have_text("普通")  # the standard tier, in the page's Chinese
-        expect(desk.locator("#pop-path")).to_contain_text("main_menu")
+        expect(desk.locator('#pop-path [data-value="main_menu"]')).to_have_text("主菜单")
         expect(desk.locator("#pop-verified")).to_contain_text("✔")
         expect(desk.locator("#pop-arrears")).to_contain_text("78.00")
         assert seat.offered_at, "the seat was never rung"

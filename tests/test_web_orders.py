@@ -74,7 +74,8 @@ def csrf(page: Page) -> str:
 
 
 def state_on(page: Page) -> Locator:
-    """The order page's state: the second of its facts."""
+    """The order page's state: the second of its facts (its value in data-value, its words in the page's
+    language)."""
     return page.locator("#order-facts dd").nth(1)
 
 
@@ -106,13 +107,13 @@ def test_the_dispatcher_dispatches_an_agents_order_and_only_its_own_county_takes
     dispatcher = logged_in(browser, testbed, web_logins.dispatcher, web_logins.password)
     assert dispatcher.url.endswith("/orders")
     expect(listed(dispatcher, order.number)).to_have_count(1, timeout=10_000)
-    expect(listed(dispatcher, order.number).locator("td").nth(2)).to_have_text("created")
+    expect(listed(dispatcher, order.number).locator("td").nth(2)).to_have_text("已受理")
     listed(dispatcher, order.number).get_by_role("link", name=order.number).click()
     expect(dispatcher).to_have_url(re.compile(f"/orders/{order.number}$"))
-    expect(state_on(dispatcher)).to_have_text("created", timeout=10_000)
+    expect(state_on(dispatcher)).to_have_attribute("data-value", "created", timeout=10_000)
     expect(actions_on(dispatcher)).to_have_count(1)
     dispatcher.click("#order-actions button[data-action=dispatch]")
-    expect(state_on(dispatcher)).to_have_text("dispatched", timeout=10_000)
+    expect(state_on(dispatcher)).to_have_attribute("data-value", "dispatched", timeout=10_000)
     expect(actions_on(dispatcher)).to_have_count(0)
     expect(dispatcher.locator("#order-error")).to_be_hidden()
     dispatched = orders.detail(order.number, Actor.system("test"))
@@ -142,23 +143,23 @@ def test_the_dispatcher_dispatches_an_agents_order_and_only_its_own_county_takes
     county = logged_in(browser, testbed, ours, web_logins.password)
     assert county.url.endswith("/orders")
     listed(county, order.number).get_by_role("link", name=order.number).click()
-    expect(state_on(county)).to_have_text("dispatched", timeout=10_000)
+    expect(state_on(county)).to_have_attribute("data-value", "dispatched", timeout=10_000)
     expect(actions_on(county)).to_have_count(2)
     assert sorted(actions_on(county).evaluate_all("(bs) => bs.map((b) => b.dataset.action)")) == ["accept", "return"]
     county.click("#order-actions button[data-action=accept]")
-    expect(state_on(county)).to_have_text("accepted", timeout=10_000)
+    expect(state_on(county)).to_have_attribute("data-value", "accepted", timeout=10_000)
     county.click("#order-actions button[data-action=contact]")
-    expect(state_on(county)).to_have_text("contacted", timeout=10_000)
+    expect(state_on(county)).to_have_attribute("data-value", "contacted", timeout=10_000)
     expect(county.locator("#order-error")).to_be_hidden()
 
     # The history, on the page, step by step with who took it.
     history = county.locator("#order-steps li")
     expect(history).to_have_count(4)
     steps = [
-        f"create → created · {agent}",
-        "dispatch → dispatched · dispatch",
-        f"accept → accepted · {ours}",
-        f"contact → contacted · {ours}",
+        f"受理 → 已受理 · {agent}",
+        "派发 → 已派发 · dispatch",
+        f"接单 → 已接单 · {ours}",
+        f"联系客户 → 已联系 · {ours}",
     ]
     taken = orders.detail(order.number, Actor.system("test"))
     for n, step in enumerate(steps):
@@ -168,7 +169,7 @@ def test_the_dispatcher_dispatches_an_agents_order_and_only_its_own_county_takes
     expect(county.locator("#order-facts dd").nth(7)).to_have_text(local(taken.contact_deadline))
     # The dispatcher's page, reloaded, shows where the order stands now.
     dispatcher.reload()
-    expect(state_on(dispatcher)).to_have_text("contacted", timeout=10_000)
+    expect(state_on(dispatcher)).to_have_attribute("data-value", "contacted", timeout=10_000)
     assert orders.detail(order.number, Actor.system("test")).contacted_at is not None
     county.context.close()
     dispatcher.context.close()
@@ -309,12 +310,12 @@ def test_an_anonymous_report_is_dispatched_to_the_county_the_dispatcher_picks(
 
     dispatcher = logged_in(browser, testbed, web_logins.dispatcher, web_logins.password)
     dispatcher.goto(f"/orders/{order['number']}")
-    expect(state_on(dispatcher)).to_have_text("created", timeout=10_000)
+    expect(state_on(dispatcher)).to_have_attribute("data-value", "created", timeout=10_000)
     with testbed.hotline.contacts.sessions() as s:
         county_id = s.scalars(select(CountyCompany.id).where(CountyCompany.code == str(utility.COUNTY))).one()
     dispatcher.select_option("#order-county", str(county_id))
     dispatcher.click("#order-actions button[data-action=dispatch]")
-    expect(state_on(dispatcher)).to_have_text("dispatched", timeout=10_000)
+    expect(state_on(dispatcher)).to_have_attribute("data-value", "dispatched", timeout=10_000)
     taken = orders.detail(order["number"], Actor.system("test"))
     assert taken.county_id == county_id and taken.anonymous
     # Anonymous reports have no contact deadline: there is nobody to call back.

@@ -246,7 +246,8 @@ def test_todays_figures_on_the_monitor_are_the_reports_figures(
     def shown() -> dict[str, str]:
         tiles = ("total-sl", "total-asa", "total-abandon", "total-aht")
         values = {key: monitor.locator(f"#{key}").inner_text() for key in tiles}
-        cells = monitor.locator("#queues tbody tr").filter(has_text="skill:general").locator("td").all_inner_texts()
+        general = monitor.locator('#queues tbody tr:has(td:first-child [data-value="skill:general"])')
+        cells = general.locator("td").all_inner_texts()
         values["general"] = " | ".join(cells[3:]) if cells else ""
         return values
 

@@ -122,9 +122,13 @@ class Throttle:
 
 
 class LoginRefused(Exception):  # noqa: N818 (an answer to give, not a fault)
-    def __init__(self, status: int, detail: str, retry_after: int = 0) -> None:
+    """`detail` is the API's answer; `reason` (wrong, throttled, unavailable) is what the login page says, in the
+    page's language (the words login_refused.<reason>)."""
+
+    def __init__(self, status: int, reason: str, detail: str, retry_after: int = 0) -> None:
         super().__init__(detail)
         self.status = status
+        self.reason = reason
         self.detail = detail
         self.retry_after = retry_after
 
@@ -135,14 +139,16 @@ def _log_in(login: str, password: str) -> Identity:
     try:
         wait = throttle.blocked(login, address)
         if wait:
-            raise LoginRefused(429, f"too many wrong passwords; try again in {wait} s", wait)
+            raise LoginRefused(429, "throttled", f"too many wrong passwords; try again in {wait} s", wait)
         identity = backend().users.check(login, password) if login and password else None
         if identity is None:
             throttle.failed(login, address)
-            raise LoginRefused(401, "wrong login or password")
+            raise LoginRefused(401, "wrong", "wrong login or password")
         throttle.succeeded(login, address)
     except redis.RedisError as exc:
-        raise LoginRefused(503, "logging in is unavailable for a moment (the session store does not answer)") from exc
+        raise LoginRefused(
+            503, "unavailable", "logging in is unavailable for a moment (the session store does not answer)"
+        ) from exc
     login_user(WebUser(identity))
     return identity
 
@@ -157,7 +163,7 @@ def home_of(identity: Identity) -> str:
 
 @bp.get("/login")
 def login_page() -> Any:
-    return render_template("login.html", error=None)
+    return render_template("login.html", refused=None)
 
 
 @bp.post("/login")
@@ -165,8 +171,7 @@ def login_form() -> Any:
     try:
         identity = _log_in(request.form.get("login", "").strip(), request.form.get("password", ""))
     except LoginRefused as refused:
-        response = render_template("login.html", error=refused.detail), refused.status
-        return response
+        return render_template("login.html", refused=refused), refused.status
     target = request.args.get("next", "")
     # Only a path on this site: an open redirect would let a link send a fresh login elsewhere.
     if not target.startswith("/") or target.startswith("//"):

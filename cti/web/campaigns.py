@@ -15,7 +15,6 @@ from crm.campaign_service import CampaignSummary, CreatedCampaign, Progress, Unk
 from crm.campaigns import CalleeState, CampaignAction, CampaignError, CampaignKind, Outcome, allowed_campaign_actions
 from crm.models import Outage, Role
 from cti.screenpop import plain
-from cti.web import i18n
 from cti.web.api import served_by_me
 from cti.web.auth import me, requires
 from cti.web.backend import Backend, backend
@@ -114,19 +113,13 @@ MONITOR_FIGURES = ("total", "done", "confirmed", "to_agent", "machine", "retryin
 @bp.get("/campaigns")
 @requires(*CAMPAIGN_STAFF)
 def page() -> Any:
-    return render_template(
-        "campaigns.html",
-        figures=PAGE_FIGURES,
-        words=i18n.words("campaign_kind.", "campaign_state.", "campaign_action.", "notify", "restore", "left_out"),
-    )
+    return render_template("campaigns.html", figures=PAGE_FIGURES)
 
 
 @bp.get("/tasks")
 @requires(*TASK_STAFF)
 def tasks_page() -> Any:
-    return render_template(
-        "tasks.html", everyone=me().role is not Role.AGENT, words=i18n.words("campaign_kind.", "mark_done")
-    )
+    return render_template("tasks.html", everyone=me().role is not Role.AGENT)
 
 
 # -- campaigns ------------------------------------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""The pages' words in Chinese (the default) and English; the language is the `lang` cookie the switch sets."""
+"""The pages' words in Chinese (the default) and English; the language is the `lang` cookie the switch sets.
+
+A value of a vocabulary (a tier, an agent's or a work order's state, a kind, a reason...) is keyed by the value:
+"<vocabulary>.<value>", so that templates (t('tier.' + value)) and scripts (Hotline.term('tier', value)) find it
+the same way."""
 
 from __future__ import annotations
 
@@ -171,25 +175,150 @@ WORDS: dict[str, tuple[str, str]] = {
     "campaign_action.pause": ("暂停", "Pause"),
     "campaign_action.resume": ("继续", "Resume"),
     "campaign_action.stop": ("终止", "Stop"),
+    # The work orders' pages.
+    "number": ("工单编号", "No."),
+    "deadline": ("联系时限", "Contact deadline"),
+    "time_left": ("剩余时间", "Time left"),
+    "history": ("处理记录", "History"),
+    "address": ("用电地址", "Address"),
+    "area": ("台区", "Transformer area"),
+    "is_overdue": ("已超时", "Overdue"),
+    "yes": ("是", "Yes"),
+    "crew": ("抢修人员预计到达", "Crew expected"),
+    "anonymous": ("（匿名）", "(anonymous)"),
+    "all_kinds": ("全部", "All"),
+    "order_state.created": ("已受理", "Created"),
+    "order_state.returned": ("已退单", "Returned"),
+    "order_state.dispatched": ("已派发", "Dispatched"),
+    "order_state.accepted": ("已接单", "Accepted"),
+    "order_state.contacted": ("已联系", "Contacted"),
+    "order_state.handled": ("已处理", "Handled"),
+    "order_state.reported": ("已回单", "Reported back"),
+    "order_state.approved": ("已审核", "Approved"),
+    "order_state.archived": ("已归档", "Archived"),
+    "order_action.create": ("受理", "Create"),
+    "order_action.dispatch": ("派发", "Dispatch"),
+    "order_action.return": ("退单", "Return"),
+    "order_action.accept": ("接单", "Accept"),
+    "order_action.contact": ("联系客户", "Contact the customer"),
+    "order_action.handle": ("处理", "Handle"),
+    "order_action.report": ("回单", "Report back"),
+    "order_action.approve": ("审核通过", "Approve"),
+    "order_action.reject": ("驳回", "Reject"),
+    "order_action.archive": ("归档", "Archive"),
+    "order_action.resolve": ("随复电回单", "Resolved with the outage"),
+    # What the ACD and the IVR call things, as the desk and the monitor show them.
+    "state.logged_out": ("未签入", "Signed out"),
+    "reason.supervisor": ("班长示忙", "By supervisor"),
+    "reason.missed calls": ("未接来电", "Missed calls"),
+    "reason.seat unreachable": ("话机不可达", "Seat unreachable"),
+    "reason.logged in": ("刚签入", "Just signed in"),
+    "reason.login": ("刚签入", "Just signed in"),
+    "tier.key_account": ("大客户", "Key account"),
+    "tier.standard": ("普通", "Standard"),
+    "tier.attention": ("关注", "Attention"),
+    "intent.general": ("综合", "General"),
+    "intent.billing": ("电费", "Billing"),
+    "intent.outage": ("停电", "Outage"),
+    "intent.repair": ("故障报修", "Repair"),
+    "intent.business": ("业扩报装", "New connection"),
+    "intent.complaint": ("投诉", "Complaint"),
+    "intent.consultation": ("咨询", "Consultation"),
+    "intent.suggestion": ("建议", "Suggestion"),
+    "contact_outcome.completed": ("自助完成", "Self-service"),
+    "contact_outcome.human": ("转人工", "To an agent"),
+    "contact_outcome.abandoned": ("语音中挂机", "Hung up in the IVR"),
+    "contact_outcome.error": ("语音故障", "IVR failure"),
+    "identified.caller number": ("来电号码识别", "by caller number"),
+    "identified.typed": ("按键输入户号", "typed account number"),
+    "ivr_step.language": ("语种选择", "Language"),
+    "ivr_step.identified": ("身份识别", "Identified"),
+    "ivr_step.verified": ("密码验证", "Verified"),
+    "ivr_step.identify": ("身份识别", "Identification"),
+    "ivr_step.verify": ("密码验证", "Password check"),
+    "ivr_step.main_menu": ("主菜单", "Main menu"),
+    "ivr_step.business_menu": ("业务办理菜单", "Business menu"),
+    "ivr_step.complaint_menu": ("投诉建议菜单", "Complaints menu"),
+    "ivr_step.key_welcome": ("大客户欢迎", "Key-account welcome"),
+    "ivr_step.choose_account": ("选择户号", "Choose an account"),
+    "ivr_step.account_entry": ("输入户号", "Account number entry"),
+    "ivr_step.password_entry": ("输入密码", "Password entry"),
+    "ivr_step.bill": ("电费播报", "Bill"),
+    "ivr_step.bill_refused": ("电费未播报", "Bill not told"),
+    "ivr_step.fault_notice": ("故障停电播报", "Fault notice"),
+    "ivr_step.outage_none": ("无停电信息", "No known outage"),
+    "ivr_step.repair_scope": ("停电范围", "Outage scope"),
+    "ivr_step.repair_breaker": ("空开检查", "Breaker check"),
+    "ivr_step.repair_reset": ("空开复位", "Breaker reset"),
+    "ivr_step.repair_result": ("报修结果", "Repair result"),
+    "ivr_step.work_order": ("生成工单", "Work order"),
+    "ivr_step.after_info": ("播报后菜单", "After the information"),
+    "ivr_step.after_refusal": ("未播报后菜单", "After a refusal"),
+    "ivr_step.to_person": ("转人工", "To a person"),
+    "ivr_step.unavailable": ("服务不可用", "Unavailable"),
+    "ivr_step.apology": ("致歉", "Apology"),
+    "ivr_step.survey": ("满意度评价", "Survey"),
+    "ivr_step.survey_result": ("评价结果", "Survey result"),
+    "ivr_step.goodbye": ("结束语", "Goodbye"),
+    "ivr_step.hangup": ("挂机", "Hung up"),
+    "ivr_result.ok": ("成功", "OK"),
+    "ivr_result.person": ("转人工", "To a person"),
+    "ivr_result.repeat": ("重听", "Repeat"),
+    "ivr_result.no_input": ("未按键", "No key"),
+    "ivr_result.bad_length": ("位数不对", "Wrong length"),
+    "ivr_result.bad_check_digit": ("校验位不对", "Wrong check digit"),
+    "ivr_result.unknown_account": ("户号不存在", "Unknown account"),
+    "ivr_result.wrong_password": ("密码错误", "Wrong password"),
+    "ivr_result.no_password": ("未设密码", "No password set"),
+    "ivr_result.guesses_unavailable": ("无法核对", "Cannot check"),
+    "ivr_result.throttled": ("错误次数过多", "Too many tries"),
+    # Queues (the ACD's groups): {name} is the skill's, team's or agent's.
+    "queue.all": ("全部座席", "All agents"),
+    "queue.skill": ("{name}技能组", "Skill: {name}"),
+    "queue.team": ("{name}班组", "Team: {name}"),
+    "queue.agent": ("座席 {name}", "Agent {name}"),
+    "skill.general": ("综合", "General"),
+    "skill.billing": ("电费查询", "Billing"),
+    "skill.outage": ("停电信息", "Outages"),
+    "skill.repair": ("故障报修", "Repair"),
+    "skill.business": ("业扩报装", "New connections"),
+    "skill.complaint": ("投诉", "Complaints"),
+    "skill.key_account": ("大客户服务", "Key accounts"),
+    "skill.english": ("英语服务", "English"),
+    "team.key_accounts": ("大客户", "Key accounts"),
+    # The desk's and the monitor's scripts.
+    "raise_short": ("提升", "Raise"),
+    "no_customer": ("本次通话没有识别到客户", "No known customer on this call"),
+    "topics_example": ("电价, 阶梯电价", "tariffs, tiered pricing"),
+    "transfer_target": ("转接至", "Transfer to"),
+    "yuan": ("元", "CNY"),
+    # The login page's refusals ({wait}: seconds).
+    "login_refused.wrong": ("账号或密码错误", "Wrong login or password"),
+    "login_refused.throttled": ("密码错误次数过多，请 {wait} 秒后再试", "Too many wrong passwords; retry in {wait} s"),
+    "login_refused.unavailable": ("暂时无法登录（会话存储无响应）", "Logging in is unavailable for a moment"),
 }
 
 
 def init_app(app: Flask) -> None:
     @app.context_processor
-    def words() -> dict[str, object]:
+    def page_words() -> dict[str, object]:
         lang = language()
 
-        def t(key: str) -> str:
+        def t(key: str, **values: object) -> str:
+            """The word in the page's language; {name}s in it filled in from `values`."""
             zh, en = WORDS.get(key, (key, key))
-            return en if lang == "en" else zh
+            word = en if lang == "en" else zh
+            return word.format(**values) if values else word
 
-        return {"t": t, "lang": lang}
+        # Every page's script reads the whole table (base.html puts it in #words; common.js's Hotline.say and
+        # Hotline.term look words up in it): a value shown from JSON is translated the same way on every page.
+        return {"t": t, "lang": lang, "script_words": words()}
 
 
 def words(*prefixes: str) -> dict[str, str]:
-    """The words whose keys start with these prefixes, in the page's language: what a page's script says."""
+    """The words whose keys start with these prefixes (all of them without one), in the page's language."""
     index = 1 if language() == "en" else 0
-    return {key: pair[index] for key, pair in WORDS.items() if key.startswith(prefixes)}
+    return {key: pair[index] for key, pair in WORDS.items() if not prefixes or key.startswith(prefixes)}
 
 
 def language() -> str:

@@ -14,7 +14,7 @@
   }
 
   function pauses(list) {
-    return (list || []).map((p) => p.reason + " " + Hotline.seconds(p.seconds)).join(", ") || "—";
+    return (list || []).map((p) => Hotline.term("reason", p.reason) + " " + Hotline.seconds(p.seconds)).join(", ") || "—";
   }
 
   function recordings(list) {
@@ -39,7 +39,7 @@
       const data = await Hotline.api("GET", "/api/assessment?from=" + from + "&to=" + to);
       const rows = data.agents.map((a) => {
         const tr = document.createElement("tr");
-        tr.append(cell(a.agent + (a.name ? " " + a.name : "")), cell(a.calls_handled),
+        tr.append(cell(Hotline.dataSpan(a.agent + (a.name ? " " + a.name : ""))), cell(a.calls_handled),
           cell(a.aht_s == null ? "—" : Hotline.seconds(a.aht_s)),
           cell(a.average_wrap_up_s == null ? "—" : Hotline.seconds(a.average_wrap_up_s)),
           cell(a.satisfaction_average == null ? "—" : a.satisfaction_average.toFixed(2) + " (" + a.satisfaction_count + ")"),

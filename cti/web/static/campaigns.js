@@ -2,12 +2,10 @@
 // notice can be made for, and the bill-reminder / arrears-notice form. Refreshed every few seconds.
 "use strict";
 (() => {
-  const words = JSON.parse(document.getElementById("words").textContent);
   const error = document.getElementById("campaigns-error");
   const FIGURES = ["total", "done", "confirmed", "to_agent", "machine", "retrying", "failed", "lost"];
   const EVERY_MS = 4000;
 
-  function say(key, fallback) { return words[key] || fallback; }
   function fail(e) { error.textContent = e.message; error.hidden = false; }
   function cell(content) {
     const td = document.createElement("td");
@@ -48,17 +46,18 @@
     const badge = document.createElement("span");
     badge.className = "state-badge campaign-state";
     badge.dataset.campaignState = c.state;
-    badge.textContent = say("campaign_state." + c.state, c.state);
+    badge.dataset.value = c.state;
+    badge.textContent = Hotline.term("campaign_state", c.state);
     const f = c.figures;
     const acts = document.createElement("span");
     acts.className = "acts";
     for (const a of c.actions) {
-      acts.appendChild(button(say("campaign_action." + a, a), a, async () => {
+      acts.appendChild(button(Hotline.term("campaign_action", a), a, async () => {
         await Hotline.api("POST", "/api/campaigns/" + c.id + "/" + a, {});
         await load();
       }, a === "start"));
     }
-    tr.append(cell(c.name), cell(say("campaign_kind." + c.kind, c.kind)), cell(badge), cell(bar(f)),
+    tr.append(cell(Hotline.dataSpan(c.name)), cell(Hotline.termSpan("campaign_kind", c.kind)), cell(badge), cell(bar(f)),
       ...FIGURES.map((k) => cell(f[k])), cell(f.tasks ? f.tasks_done + "/" + f.tasks : "—"),
       cell(Hotline.moment(c.created_at).slice(0, 16)), cell(acts));
     return tr;
@@ -89,7 +88,7 @@
       document.querySelector("#planned-outages tbody").replaceChildren(...planned.outages.map((o) => {
         const tr = document.createElement("tr");
         tr.dataset.outage = o.id;
-        tr.append(cell(o.where), cell(o.reason), cell(window_(o)), cell(button(say("notify", "notify"), "notify", async () => {
+        tr.append(cell(Hotline.dataSpan(o.where)), cell(Hotline.dataSpan(o.reason)), cell(window_(o)), cell(button(Hotline.say("notify"), "notify", async () => {
           await Hotline.api("POST", "/api/campaigns", { kind: "planned_outage", outage_id: o.id });
           await load();
         })));
@@ -99,7 +98,7 @@
       document.querySelector("#call-outages tbody").replaceChildren(...fromCalls.outages.map((o) => {
         const tr = document.createElement("tr");
         tr.dataset.outage = o.id;
-        tr.append(cell(o.where), cell(o.reason), cell(o.reports), cell(button(say("restore_notify", "restore"), "restore", async () => {
+        tr.append(cell(Hotline.dataSpan(o.where)), cell(Hotline.dataSpan(o.reason)), cell(o.reports), cell(button(Hotline.say("restore_notify"), "restore", async () => {
           const restored = await Hotline.api("POST", "/api/outages/" + o.id + "/restore", { notify: true });
           if (restored.campaign_error) fail(new Error(restored.campaign_error));
           await Promise.all([load(), loadOutages()]);
@@ -123,8 +122,9 @@
     if (fields.get("name")) body.name = fields.get("name");
     try {
       const made = await Hotline.api("POST", "/api/campaigns", body);
-      document.getElementById("bill-made").textContent = made.name + " · " + made.figures.total +
-        (made.opted_out || made.without_phone ? " · " + say("left_out", "left out") + " " + (made.opted_out + made.without_phone) : "");
+      const left = made.opted_out + made.without_phone;
+      document.getElementById("bill-made").replaceChildren(Hotline.dataSpan(made.name), " · " + made.figures.total +
+        (left ? " · " + Hotline.say("left_out") + " " + left : ""));
       await load();
     } catch (err) { fail(err); }
   });

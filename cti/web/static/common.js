@@ -1,7 +1,10 @@
-// Shared by every page: the CSRF token on every state-changing request, the language switch, the live socket.
+// Shared by every page: the CSRF token on every state-changing request, the page's words, the language switch, the
+// live socket.
 "use strict";
 const Hotline = (() => {
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  // The page's words in its language: cti/web/i18n.py's table, which base.html puts in every page.
+  const WORDS = JSON.parse(document.getElementById("words").textContent);
 
   async function api(method, path, body) {
     const options = { method, headers: { "X-CSRFToken": csrf, Accept: "application/json" }, credentials: "same-origin" };
@@ -45,7 +48,47 @@ const Hotline = (() => {
     if (el) el.textContent = value === undefined || value === null || value === "" ? "—" : String(value);
   }
 
-  function yuan(fen) { return (fen / 100).toFixed(2) + (document.body.dataset.lang === "en" ? " CNY" : " 元"); }
+  // A word of the table; {name}s in it filled in from `values`.
+  function say(key, values) {
+    let word = WORDS[key] ?? key;
+    for (const [name, value] of Object.entries(values || {})) word = word.replace("{" + name + "}", value);
+    return word;
+  }
+  // A value of one of the vocabularies (tier, state, kind, order_state, reason, intent...) as the page's language
+  // says it, looked up by the value ("tier.key_account"); a value the table lacks is shown as it is.
+  function term(vocabulary, value) { return WORDS[vocabulary + "." + value] ?? value; }
+  // An element showing a term, with the value behind it in data-value.
+  function termSpan(vocabulary, value) {
+    const span = document.createElement("span");
+    span.dataset.value = value;
+    span.textContent = term(vocabulary, value);
+    return span;
+  }
+  // An element showing database text (a name, an address, a summary, a login): shown as it is, in any language.
+  function dataSpan(text) {
+    const span = document.createElement("span");
+    span.className = "data";
+    span.textContent = text;
+    return span;
+  }
+  // An ACD group ("skill:billing", "team:key_accounts", "agent:A1001", "all") as a person reads it; a skill or team
+  // the table does not know is shown by its configured name.
+  function queue(name) {
+    const span = document.createElement("span");
+    span.dataset.value = name;
+    const colon = name.indexOf(":");
+    const pattern = colon < 0 ? undefined : WORDS["queue." + name.slice(0, colon)];
+    if (pattern === undefined) {
+      span.textContent = term("queue", name);
+      return span;
+    }
+    const who = name.slice(colon + 1);
+    const [before, after] = pattern.split("{name}");
+    span.append(before, WORDS[name.slice(0, colon) + "." + who] ?? dataSpan(who), after);
+    return span;
+  }
+
+  function yuan(fen) { return (fen / 100).toFixed(2) + " " + say("yuan"); }
   function seconds(s) {
     s = Math.max(0, Math.round(s));
     return s >= 60 ? Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0") : s + "s";
@@ -54,15 +97,6 @@ const Hotline = (() => {
   function clock(iso) {
     if (!iso) return "";
     return new Date(iso).toLocaleTimeString("en-GB", { timeZone: "Asia/Shanghai", hour12: false });
-  }
-  // Agents' states as a person reads them.
-  const STATES = {
-    ready: ["示闲", "Ready"], ringing: ["振铃", "Ringing"], busy: ["通话", "On a call"], wrap_up: ["整理", "Wrap-up"],
-    paused: ["示忙", "Paused"], held: ["暂停派话", "Held back"], logged_out: ["未签入", "Signed out"],
-  };
-  function stateName(state) {
-    const names = STATES[state];
-    return names ? names[document.body.dataset.lang === "en" ? 1 : 0] : state;
   }
   // A moment as the utility's local date and time (China Standard Time), "YYYY-MM-DD HH:MM:SS": the API gives UTC.
   function moment(iso) {
@@ -79,19 +113,5 @@ const Hotline = (() => {
   // Time left until a deadline; past it, how long overdue with a minus sign.
   function left(s) { return s < 0 ? "-" + seconds(-s) : seconds(s); }
 
-  // Pause reasons and customer tiers as the page's language says them.
-  const WORDS = {
-    break: ["小休", "Break"], meal: ["用餐", "Meal"], training: ["培训", "Training"], meeting: ["会议", "Meeting"],
-    after_call_work: ["话后处理", "After-call work"], other: ["其他", "Other"], supervisor: ["班长示忙", "By supervisor"],
-    "missed calls": ["未接来电", "Missed calls"], "seat unreachable": ["话机不可达", "Seat unreachable"],
-    key_account: ["大客户", "Key account"], standard: ["普通", "Standard"], attention: ["关注", "Attention"],
-    planned_outage: ["计划停电通知", "Planned outage notice"], restoration: ["复电通知", "Restoration notice"],
-    bill_reminder: ["电费提醒", "Bill reminder"], arrears_notice: ["欠费催缴", "Arrears notice"],
-  };
-  function word(value) {
-    const names = WORDS[value];
-    return names ? names[document.body.dataset.lang === "en" ? 1 : 0] : value;
-  }
-
-  return { api, live, text, yuan, seconds, left, percent, clock, moment, stateName, word };
+  return { api, live, text, say, term, termSpan, dataSpan, queue, yuan, seconds, left, percent, clock, moment };
 })();

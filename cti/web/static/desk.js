@@ -17,8 +17,9 @@
     const state = data.state.state || "logged_out";
     const badge = document.getElementById("agent-state");
     badge.dataset.state = state;
-    badge.textContent = Hotline.stateName(state);
-    document.getElementById("state-since").textContent = data.state.pause_reason ? "(" + data.state.pause_reason + ")" : "";
+    badge.textContent = Hotline.term("state", state);
+    const reason = data.state.pause_reason;
+    document.getElementById("state-since").textContent = reason ? "(" + Hotline.term("reason", reason) + ")" : "";
     if (data.call && data.call !== call) await loadPop(data.call);
   }
 
@@ -30,12 +31,13 @@
     contactId = contact ? contact.id : contactId;
     pop.dataset.call = c.id || "";
     Hotline.text("pop-caller", c.caller);
-    Hotline.text("pop-intent", c.intent);
-    Hotline.text("pop-tier", Hotline.word(customer ? customer.tier : c.tier));
+    shown("pop-intent", c.intent ? Hotline.termSpan("intent", c.intent) : null);
+    const tier = customer ? customer.tier : c.tier;
+    shown("pop-tier", tier ? Hotline.termSpan("tier", tier) : null);
     Hotline.text("pop-manager", customer ? customer.account_manager : c.manager);
     Hotline.text("pop-account", c.account);
     Hotline.text("pop-customer", customer ? customer.name : null);
-    Hotline.text("pop-verified", contact ? (contact.verified ? "✔" : "✘") + " " + (contact.identified || "") : null);
+    Hotline.text("pop-verified", contact ? (contact.verified ? "✔" : "✘") + " " + (contact.identified ? Hotline.term("identified", contact.identified) : "") : null);
     const bills = customer ? customer.bills : [];
     const due = bills.reduce((sum, b) => sum + (b.amount_due_fen || 0), 0);
     const arrears = bills.reduce((sum, b) => sum + (b.arrears_fen || 0), 0);
@@ -43,18 +45,26 @@
     Hotline.text("pop-arrears", customer ? Hotline.yuan(arrears) : null);
     // A callee of an outbound notice who asked for a person: which notice, so the agent knows what they heard.
     const campaign = data.campaign;
-    Hotline.text("pop-campaign", campaign ? Hotline.word(campaign.kind) + " · " + campaign.name + " #" + campaign.id : null);
+    shown("pop-campaign", campaign ? [Hotline.termSpan("campaign_kind", campaign.kind), " · ", Hotline.dataSpan(campaign.name), " #" + campaign.id] : null);
     customerId = customer ? customer.customer_id : null;
     document.getElementById("optout-done").hidden = true;
-    list("pop-path", contact ? contact.ivr_path : [], (s) => s.step + (s.key ? " [" + s.key + "]" : "") + (s.result ? " " + s.result : ""));
-    list("pop-outages", customer ? customer.current_outages.concat(customer.upcoming_outages) : [], (o) => o.reason + " · " + o.where);
-    list("pop-contacts", customer ? customer.recent_contacts : [], (x) => Hotline.moment(x.started_at).slice(0, 16) + " " + (x.disposition || x.outcome || ""));
-    list("pop-orders", customer ? customer.open_work_orders : [], (w) => w.number + " " + w.kind + " " + w.summary);
+    list("pop-path", contact ? contact.ivr_path : [], (s) => [Hotline.termSpan("ivr_step", s.step), s.key ? " [" + s.key + "]" : "",
+      s.result ? " " : "", s.result ? Hotline.termSpan("ivr_result", s.result) : ""]);
+    list("pop-outages", customer ? customer.current_outages.concat(customer.upcoming_outages) : [], (o) => [Hotline.dataSpan(o.reason), " · ", Hotline.dataSpan(o.where)]);
+    list("pop-contacts", customer ? customer.recent_contacts : [], (x) => [Hotline.moment(x.started_at).slice(0, 16) + " ",
+      x.disposition ? Hotline.termSpan("disposition", x.disposition) : x.outcome ? Hotline.termSpan("contact_outcome", x.outcome) : ""]);
+    list("pop-orders", customer ? customer.open_work_orders : [], (w) => [w.number + " ", Hotline.termSpan("kind", w.kind), " ", Hotline.dataSpan(w.summary)]);
   }
 
-  function list(id, items, label) {
+  // A fact of the screen-pop: a term, or text and terms side by side; "—" when there is none.
+  function shown(id, parts) {
+    const el = document.getElementById(id);
+    if (parts === null || parts === undefined) el.replaceChildren("—"); else el.replaceChildren(...[].concat(parts));
+  }
+
+  function list(id, items, parts) {
     const ul = document.getElementById(id);
-    ul.replaceChildren(...items.map((item) => { const li = document.createElement("li"); li.textContent = label(item); return li; }));
+    ul.replaceChildren(...items.map((item) => { const li = document.createElement("li"); li.append(...parts(item)); return li; }));
   }
 
   async function loadPop(id) {
@@ -65,7 +75,7 @@
     document.getElementById("call-phase").textContent = name;
     pop.classList.toggle("ringing", name === pop.dataset.ringingWord);
   }
-  pop.dataset.ringingWord = document.documentElement.lang === "en" ? "Incoming call" : "来电振铃";
+  pop.dataset.ringingWord = Hotline.say("incoming");
 
   function countdown(seconds) {
     clearInterval(wrapTimer);
@@ -77,9 +87,9 @@
 
   Hotline.live(async (m) => {
     if (m.type === "screenpop") { renderPop(m.data); phase(pop.dataset.ringingWord); document.getElementById("saved").hidden = true; document.getElementById("order-number").textContent = ""; }
-    if (m.type === "queue.connect" && m.agent === me) phase(document.documentElement.lang === "en" ? "On a call" : "通话中");
+    if (m.type === "queue.connect" && m.agent === me) phase(Hotline.say("connected"));
     if ((m.type === "queue.noanswer" || m.type === "queue.reject" || m.type === "queue.abandon") && m.agent === me) { phase("—"); }
-    if (m.type === "queue.complete" || m.type === "queue.transfer") phase(document.documentElement.lang === "en" ? "Wrap-up" : "话后整理");
+    if (m.type === "queue.complete" || m.type === "queue.transfer") phase(Hotline.say("wrap_up"));
     if (m.type === "agent.wrapup" && m.agent === me) countdown(m.data.seconds || 0);
     // An offer, a connect or a failed offer changes the agent's state too, though no agent.* event says so.
     const mine = m.agent === me && ["queue.offer", "queue.connect", "queue.noanswer", "queue.reject", "queue.abandon", "queue.complete", "queue.transfer"].includes(m.type);
@@ -111,7 +121,7 @@
     clearError();
     const kinds = [...document.querySelectorAll("#optout-form input[name=kinds]:checked")].map((box) => box.value);
     try {
-      if (customerId === null) throw new Error(document.documentElement.lang === "en" ? "No known customer on this call" : "本次通话没有识别到客户");
+      if (customerId === null) throw new Error(Hotline.say("no_customer"));
       await Hotline.api("POST", "/api/customers/" + customerId + "/opt-out", { kinds });
       document.getElementById("optout-done").hidden = false;
     } catch (err) { fail(err); }

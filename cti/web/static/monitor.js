@@ -2,7 +2,6 @@
 "use strict";
 (() => {
   const error = document.getElementById("monitor-error");
-  const en = document.documentElement.lang === "en";
   let last = null;
 
   function fail(e) { error.textContent = e.message; error.hidden = false; }
@@ -23,11 +22,12 @@
             Hotline.percent(f.abandon_rate), f.aht_s == null ? "—" : Hotline.seconds(f.aht_s)];
   }
 
-  function table(id, live, today) {
+  // One row per queue or tier, named by `label`.
+  function table(id, live, today, label) {
     const names = new Set([...Object.keys(live || {}), ...Object.keys(today || {})]);
     const rows = [...names].sort().map((name) => {
       const l = (live || {})[name] || {};
-      return row([name, l.waiting || 0, Hotline.seconds((l.longest_wait_ms || 0) / 1000), ...figureCells((today || {})[name])]);
+      return row([label(name), l.waiting || 0, Hotline.seconds((l.longest_wait_ms || 0) / 1000), ...figureCells((today || {})[name])]);
     });
     document.querySelector("#" + id + " tbody").replaceChildren(...rows);
   }
@@ -58,12 +58,12 @@
     Hotline.text("total-aht", total.aht_s == null ? null : Hotline.seconds(total.aht_s));
     Hotline.text("total-overdue", today.overdue_orders || 0);
     document.getElementById("total-overdue").parentElement.classList.toggle("alarm", (today.overdue_orders || 0) > 0);
-    table("queues", floor.groups, today.queues);
-    table("tiers", floor.tiers, today.tiers);
+    table("queues", floor.groups, today.queues, Hotline.queue);
+    table("tiers", floor.tiers, today.tiers, (tier) => tier ? Hotline.termSpan("tier", tier) : "—");
     place(document.querySelector("#waiting tbody"), waitingRows, waiting.sort((a, b) => a.entered_ms - b.entered_ms).map((c) => {
       const tr = kept(waitingRows, c.id, c.priority, () => row(["", "", "", "",
-        button(en ? "Raise" : "提升", () => Hotline.api("POST", "/api/calls/" + encodeURIComponent(c.id) + "/priority", { priority: Math.min((c.priority || 0) + 10, 99) }))]));
-      [c.caller, Hotline.word(c.tier), c.group, Hotline.seconds((now - c.entered_ms) / 1000)].forEach((v, i) => { tr.cells[i].textContent = v; });
+        button(Hotline.say("raise_short"), () => Hotline.api("POST", "/api/calls/" + encodeURIComponent(c.id) + "/priority", { priority: Math.min((c.priority || 0) + 10, 99) }))]));
+      [c.caller, Hotline.termSpan("tier", c.tier), Hotline.queue(c.group), Hotline.seconds((now - c.entered_ms) / 1000)].forEach((v, i) => { tr.cells[i].replaceChildren(v); });
       return tr;
     }));
     renderAgents(floor.agents || [], now);
@@ -72,7 +72,8 @@
     const ul = document.getElementById("abandoned");
     ul.replaceChildren(...(today.abandoned_calls || []).slice(0, 20).map((a) => {
       const li = document.createElement("li");
-      li.textContent = Hotline.clock(a.at) + " " + (a.caller || "") + " " + (a.queue || "") + " " + Hotline.word(a.tier || "") + " " + Hotline.seconds(a.waited_s || 0);
+      li.append(Hotline.clock(a.at) + " " + (a.caller || "") + " ", a.queue ? Hotline.queue(a.queue) : "", " ",
+        a.tier ? Hotline.termSpan("tier", a.tier) : "", " " + Hotline.seconds(a.waited_s || 0));
       return li;
     }));
   }
@@ -104,14 +105,15 @@
     // How many in each state, and only the chosen state's tiles when the floor is large.
     const counts = {};
     for (const a of all) counts[a.state] = (counts[a.state] || 0) + 1;
-    document.getElementById("agent-states").textContent = Object.keys(counts).sort().map((s) => Hotline.stateName(s) + " " + counts[s]).join(" · ");
+    document.getElementById("agent-states").textContent = Object.keys(counts).sort().map((s) => Hotline.term("state", s) + " " + counts[s]).join(" · ");
     const only = document.getElementById("agent-filter").value;
     const agents = only ? all.filter((a) => a.state === only) : all;
     place(document.getElementById("agent-grid"), agentTiles, agents.sort((a, b) => a.id.localeCompare(b.id)).map((a) => {
       const div = kept(agentTiles, a.id, a.state + " " + (a.call || ""), () => tileOf(a));
       div.dataset.state = a.state;
-      div.querySelector(".name").textContent = a.id + " · " + Hotline.stateName(a.state) + " " + Hotline.seconds((now - (a.since_ms || now)) / 1000);
-      div.querySelector(".muted").textContent = (a.seat || "") + (a.pause_reason ? " · " + Hotline.word(a.pause_reason) : "") + (a.caller ? " · " + a.caller + " " + Hotline.word(a.tier || "") : "");
+      div.querySelector(".name .state").textContent = " · " + Hotline.term("state", a.state) + " " + Hotline.seconds((now - (a.since_ms || now)) / 1000);
+      div.querySelector(".muted").textContent = (a.seat || "") + (a.pause_reason ? " · " + Hotline.term("reason", a.pause_reason) : "") +
+        (a.caller ? " · " + a.caller + " " + (a.tier ? Hotline.term("tier", a.tier) : "") : "");
       return div;
     }));
   }
@@ -122,23 +124,25 @@
     div.dataset.agent = a.id;
     const name = document.createElement("div");
     name.className = "name";
+    const state = document.createElement("span");
+    state.className = "state";
+    name.append(Hotline.dataSpan(a.id), state);
     const detail = document.createElement("div");
     detail.className = "muted";
     const acts = document.createElement("div");
     acts.className = "acts";
     if (a.call && a.state === "busy") {
-      for (const [mode, zh] of [["listen", "监听"], ["whisper", "密语"], ["barge", "强插"]]) {
-        acts.appendChild(button(en ? mode : zh, () => Hotline.api("POST", "/api/calls/" + encodeURIComponent(a.call) + "/" + mode, { seat: seat() })));
+      for (const mode of ["listen", "whisper", "barge"]) {
+        acts.appendChild(button(Hotline.say(mode), () => Hotline.api("POST", "/api/calls/" + encodeURIComponent(a.call) + "/" + mode, { seat: seat() })));
       }
     }
-    acts.appendChild(button(en ? "Pause" : "示忙", () => Hotline.api("POST", "/api/agents/" + encodeURIComponent(a.id) + "/pause", {})));
-    acts.appendChild(button(en ? "Sign out" : "签出", () => Hotline.api("POST", "/api/agents/" + encodeURIComponent(a.id) + "/logout", {})));
+    acts.appendChild(button(Hotline.say("pause"), () => Hotline.api("POST", "/api/agents/" + encodeURIComponent(a.id) + "/pause", {})));
+    acts.appendChild(button(Hotline.say("sign_out"), () => Hotline.api("POST", "/api/agents/" + encodeURIComponent(a.id) + "/logout", {})));
     div.append(name, detail, acts);
     return div;
   }
 
   // The campaigns under way (running, paused): callees done of all, and what their calls ended in.
-  const words = JSON.parse(document.getElementById("words").textContent);
   const CAMPAIGN_FIGURES = ["total", "done", "confirmed", "to_agent", "machine", "retrying", "in_flight", "failed", "lost"];
   let campaignsShown = "";
   function renderCampaigns(campaigns) {
@@ -148,9 +152,9 @@
     document.getElementById("campaign-card").hidden = campaigns.length === 0;
     document.querySelector("#campaign-progress tbody").replaceChildren(...campaigns.map((c) => {
       // The name says the kind already (计划停电通知：…) unless someone named it otherwise: the kind is its tooltip.
-      const tr = row([c.name, words["campaign_state." + c.state] || c.state, "", ...CAMPAIGN_FIGURES.map((k) => c[k])]);
+      const tr = row([Hotline.dataSpan(c.name), Hotline.termSpan("campaign_state", c.state), "", ...CAMPAIGN_FIGURES.map((k) => c[k])]);
       tr.dataset.campaign = c.id;
-      tr.cells[0].title = words["campaign_kind." + c.kind] || c.kind;
+      tr.cells[0].title = Hotline.term("campaign_kind", c.kind);
       const bar = document.createElement("progress");
       bar.max = Math.max(c.total, 1);
       bar.value = c.done;

@@ -3,6 +3,13 @@
 (() => {
   const form = document.getElementById("order-filter");
   const error = document.getElementById("orders-error");
+  // A cell; a term's cell keeps the value behind it in data-value.
+  function cell(content, value) {
+    const td = document.createElement("td");
+    td.append(content);
+    if (value !== undefined) td.dataset.value = value;
+    return td;
+  }
   async function load() {
     error.hidden = true;
     const params = new URLSearchParams();
@@ -16,9 +23,10 @@
         const link = document.createElement("a");
         link.href = "/orders/" + encodeURIComponent(o.number);
         link.textContent = o.number;
-        const cells = [link, o.kind, o.state, o.customer_name || (o.anonymous ? "(anonymous)" : "—"), o.summary, o.county || "—",
-          o.contact_deadline ? Hotline.moment(o.contact_deadline).slice(0, 16) : "—", o.time_left == null ? "—" : Hotline.left(o.time_left)];
-        for (const c of cells) { const td = document.createElement("td"); if (c instanceof Node) td.appendChild(c); else td.textContent = c; tr.appendChild(td); }
+        const customer = o.customer_name ? Hotline.dataSpan(o.customer_name) : o.anonymous ? Hotline.say("anonymous") : "—";
+        tr.append(cell(link), cell(Hotline.term("kind", o.kind), o.kind), cell(Hotline.term("order_state", o.state), o.state), cell(customer),
+          cell(Hotline.dataSpan(o.summary)), cell(o.county ? Hotline.dataSpan(o.county) : "—"),
+          cell(o.contact_deadline ? Hotline.moment(o.contact_deadline).slice(0, 16) : "—"), cell(o.time_left == null ? "—" : Hotline.left(o.time_left)));
         return tr;
       }));
     } catch (e) { error.textContent = e.message; error.hidden = false; }

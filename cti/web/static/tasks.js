@@ -1,10 +1,8 @@
 // A key-account manager's list of notices to give in person (supervisors: anyone's), each marked done with notes.
 "use strict";
 (() => {
-  const words = JSON.parse(document.getElementById("words").textContent);
   const form = document.getElementById("task-filter");
   const error = document.getElementById("tasks-error");
-  function say(key, fallback) { return words[key] || fallback; }
   function fail(e) { error.textContent = e.message; error.hidden = false; }
   function cell(content) {
     const td = document.createElement("td");
@@ -15,11 +13,16 @@
   // What the manager tells, in one line: the same facts the robot's notice reads out.
   function message(task) {
     const m = task.message || {};
+    const line = document.createElement("span");
     if (task.kind === "planned_outage") {
-      return m.where + " · " + Hotline.moment(m.starts_at).slice(0, 16) + " – " + (m.ends_at ? Hotline.moment(m.ends_at).slice(0, 16) : "?") + " · " + m.reason;
+      line.append(Hotline.dataSpan(m.where), " · " + Hotline.moment(m.starts_at).slice(0, 16) + " – " +
+        (m.ends_at ? Hotline.moment(m.ends_at).slice(0, 16) : "?") + " · ", Hotline.dataSpan(m.reason));
+    } else if (task.kind === "restoration") {
+      line.append(Hotline.dataSpan(m.where), " · " + Hotline.moment(m.restored_at).slice(0, 16));
+    } else {
+      line.append(Hotline.yuan(m.amount_fen || 0) + " · " + m.due_date + " · " + String(m.account_number || "").slice(-4));
     }
-    if (task.kind === "restoration") return m.where + " · " + Hotline.moment(m.restored_at).slice(0, 16);
-    return Hotline.yuan(m.amount_fen || 0) + " · " + m.due_date + " · " + String(m.account_number || "").slice(-4);
+    return line;
   }
 
   function row(task) {
@@ -36,7 +39,7 @@
     } else {
       last = document.createElement("button");
       last.type = "button";
-      last.textContent = say("mark_done", "done");
+      last.textContent = Hotline.say("mark_done");
       last.addEventListener("click", async () => {
         error.hidden = true;
         try {
@@ -45,7 +48,7 @@
         } catch (e) { fail(e); }
       });
     }
-    tr.append(cell(task.customer_name), cell(task.phone), cell(say("campaign_kind." + task.kind, task.kind)), cell(message(task)),
+    tr.append(cell(Hotline.dataSpan(task.customer_name)), cell(task.phone), cell(Hotline.termSpan("campaign_kind", task.kind)), cell(message(task)),
       cell(Hotline.moment(task.created_at).slice(0, 16)), cell(notes), cell(last));
     return tr;
   }
