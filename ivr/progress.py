@@ -1,23 +1,10 @@
 """What the IVR reports about each call in self-service, as it happens: the ivr.* events of the hotline's one event
 format (hotline/events.py) on the shared stream, and, kept from them in Redis, the calls now in self-service with
-the menu each waits at, and the day's funnel for the supervisors' monitor.
+the menu each waits at and the day's funnel (keys and definitions in crm/ivr_funnel.py).
 
 A call's thread only queues its events: one background thread sends them to Redis, in order, a batch per round
 trip, so a prompt never waits for Redis. With Redis away the events are dropped (logged once per outage), and the
 calls go on as before: what the IVR reports is for watching, never for running a call.
-
-Redis keys (listed with the others in cti/store.py):
-
-  ivr:now              hash  uniqueid -> JSON {line, menu, attempt, since (ms of the last change)}: each call now
-                             in self-service and where it waits; removed at ivr.end. A server killed mid-call
-                             leaves its calls behind: readers drop entries unchanged for STALE_S.
-  ivr:day:{YYYY-MM-DD} hash  the funnel of the utility's local day, counted at ivr.end of the main and key lines
-                             (the survey after an agent is not a call into self-service): calls, outcome:{outcome},
-                             gave_up:{menu} (abandoned there), failed:{menu} (three failures there sent the caller
-                             to a person); kept DAY_KEEP_S.
-
-Containment (自助服务完结率) = outcome:completed / calls: the share of calls that ended in self-service, the caller
-served there without a person. Abandoned calls and errors count against it like calls put through to a person.
 """
 
 from __future__ import annotations
@@ -34,23 +21,13 @@ from typing import Any
 
 import redis
 
-from crm.periods import local_day
+from crm.ivr_funnel import DAY_KEEP_S, FUNNEL_LINES, NOW_KEY, day_key
 from hotline.events import STREAM, STREAM_LENGTH, event
 
 log = logging.getLogger(__name__)
 
-NOW_KEY = "ivr:now"
-DAY_PREFIX = "ivr:day:"
-DAY_KEEP_S = 8 * 86400
-STALE_S = 4 * 3600
-# Lines whose calls count in the funnel.
-FUNNEL_LINES = ("main", "key")
 # Events waiting to be sent, at most: beyond it (Redis away for long) new ones are dropped.
 BACKLOG = 20_000
-
-
-def day_key(moment: datetime) -> str:
-    return f"{DAY_PREFIX}{local_day(moment).isoformat()}"
 
 
 class IvrProgress:

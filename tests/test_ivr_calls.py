@@ -616,6 +616,34 @@ def test_every_leaf_of_the_repair_tree(calls: Calls, testbed: Testbed, name: str
         assert words[:2] == ["outage/now", "outage/cause/fault"]
 
 
+def test_the_ivr_reports_where_the_call_waits_what_it_took_and_how_it_ended(calls: Calls) -> None:
+    """The events a phone followed to press its keys (hotline/events.py): one start, a wait before every key, the
+    keys the menus took, one end with the outcome the contact row has."""
+    assert calls["repair_solved"].result.reported == [
+        "ivr.start",
+        "ivr.wait language#1",
+        "ivr.key language#1 1",
+        "ivr.wait main_menu#1",
+        "ivr.key main_menu#1 3",
+        "ivr.wait repair_scope#1",
+        "ivr.key repair_scope#1 1",
+        "ivr.wait repair_breaker#1",
+        "ivr.key repair_breaker#1 1",
+        "ivr.wait repair_reset#1",
+        "ivr.key repair_reset#1 1",
+        "ivr.wait repair#1",
+        "ivr.wait after_info#1",
+        "ivr.key after_info#1",
+        "ivr.end completed at goodbye",
+    ]
+    # An entry reports how each try ended and how many digits were typed, never the digits.
+    reported = calls["bill_wrong_password"].result.reported
+    assert [r for r in reported if r.startswith("ivr.entry password_entry")] == [
+        f"ivr.entry password_entry#{n} wrong_password" for n in (1, 2, 3)
+    ]
+    assert [r for r in reported if r.startswith("ivr.end")] == ["ivr.end human at password_entry"]
+
+
 def test_the_repair_questions_follow_the_one_household_one_meter_rule(calls: Calls) -> None:
     asked = {name: [s for s in calls[name].steps() if s.startswith("repair_")] for name in SCENARIOS}
     assert asked["repair_solved"] == ["repair_scope", "repair_breaker", "repair_reset", "repair_result"]

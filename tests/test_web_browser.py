@@ -14,10 +14,10 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from crm.models import Contact, WorkOrder
-from hotline.softphone import Seat
-from tests.conftest import Testbed, TestUtility, WebLogins
+from hotline.softphone import HANG_UP, Seat
+from tests.conftest import BOUND_S, Testbed, TestUtility, WebLogins
 
-LANG = (1.0, "1")
+LANG = ("language", "1")
 
 
 def base_url(testbed: Testbed) -> str:
@@ -81,7 +81,9 @@ def test_a_call_from_ivr_to_agent_with_screen_pop_disposition_work_order_and_liv
 
     # The customer calls, asks for a person, and waits: the monitor's waiting count rises.
     with ThreadPoolExecutor(1) as pool:
-        call = pool.submit(testbed.call, "95598", caller_number=customer.phone, dtmf=[LANG, (1.0, "0")], hold=40)
+        # The caller asks for a person, and leaves when the survey asks them for a score after the agent.
+        script = [LANG, ("main_menu", "0"), ("survey", HANG_UP)]
+        call = pool.submit(testbed.call, "95598", caller_number=customer.phone, script=script, hold=BOUND_S)
         expect(monitor.locator("#total-waiting")).to_have_text("1", timeout=30_000)
         waiting_row = monitor.locator("#waiting tbody tr")
         expect(waiting_row).to_contain_text(customer.phone[-4:])

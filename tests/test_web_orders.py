@@ -22,7 +22,8 @@ from crm.users import Users, agent_skills, set_password
 from crm.work_order_service import NewWorkOrder, OrderDetail, OrderFilter, WorkOrderService
 from crm.work_orders import Action, Actor, Kind, Origin, State, load_policy
 from cti.desk import AgentDesk
-from tests.conftest import Testbed, TestUtility, WebLogins, wait_for
+from hotline.softphone import HANG_UP
+from tests.conftest import BOUND_S, Testbed, TestUtility, WebLogins, wait_for
 from tests.test_acd import Floor
 from tests.test_web_browser import LANG, logged_in
 
@@ -241,7 +242,8 @@ def test_the_assessment_shows_an_agents_call_and_plays_its_recording_to_supervis
     # talks for four seconds and hangs up.
     seat = floor.agent(agent, skills=("general", *agent_skills(sessions, agent)), answer_after=0.5, talk_for=4.0)
     with ThreadPoolExecutor(1) as pool:
-        call = pool.submit(testbed.call, "95598", caller_number=customer.phone, dtmf=[LANG, (1.0, "0")], hold=25)
+        script = [LANG, ("main_menu", "0"), ("survey", HANG_UP)]
+        call = pool.submit(testbed.call, "95598", caller_number=customer.phone, script=script, hold=BOUND_S)
         wait_for(lambda: seat.answered, timeout=60)
         assert call.result(timeout=90).established
     contact = testbed.contacts(customer.phone)[0]
