@@ -29,8 +29,23 @@ T = TypeVar("T")
 
 # In a caller's script, the keys that mean "hang up here" instead of pressing anything.
 HANG_UP = "hang up"
-# A caller's script: [(menu, keys), ...], each step "when the IVR waits at `menu`, press `keys`" (or HANG_UP).
-Script = Sequence[tuple[str, str]]
+
+
+@dataclass
+class Gate:
+    """Keys a caller presses only once someone opens the gate: a caller that stays at a menu while a test looks at
+    what the hotline shows about it, then goes on."""
+
+    keys: str
+    opened: threading.Event = field(default_factory=threading.Event)
+
+    def open(self) -> None:
+        self.opened.set()
+
+
+# A caller's script: [(menu, keys), ...], each step "when the IVR waits at `menu`, press `keys`" (or HANG_UP, or
+# the keys of a Gate once it opens).
+Script = Sequence[tuple[str, "str | Gate"]]
 
 # Received audio louder than this (RMS of 16-bit samples) counts as something heard: speech or music.
 _HEARD_RMS = 200
@@ -420,6 +435,12 @@ async def _follow_script(
         if waiting.result() is None:
             result.script_stopped = f"the IVR never waited at {menu}"
             return True
+        if isinstance(keys, Gate):
+            gate = keys
+            if not await asyncio.to_thread(gate.opened.wait, max(0.0, deadline - time.monotonic())):
+                result.script_stopped = f"the gate at {menu} was never opened"
+                return True
+            keys = gate.keys
         if keys == HANG_UP:
             result.steps_done.append(f"{menu}=hang up")
             return True
