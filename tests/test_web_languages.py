@@ -1,8 +1,9 @@
 """Every page wholly in the chosen language, in real headless Chromium on the real stack: each page as each role
 that sees it, in Chinese and in English, with data on it that shows the vocabularies (a work order in two states,
 waiting callers of every tier, an agent on a call with its screen-pop, a paused campaign and a manager's task, a
-pause and an abandoned call in today's queue log). In Chinese no English word is left outside the data; in English
-no Chinese character; in both, no drop-down option without a label and no term shown as its raw value.
+pause and an abandoned call in today's queue log, a caller in self-service and the day's self-service funnel). In
+Chinese no English word is left outside the data; in English no Chinese character; in both, no drop-down option
+without a label and no term shown as its raw value.
 
 Database text (names, addresses, summaries, logins) is what the pages mark `class="data"`; an element that declares
 a language of its own (the switch names the other language in it; a transfer target is the ACD's syntax, `zxx`) is
@@ -36,6 +37,10 @@ from crm.work_orders import load_policy as load_order_policy
 from cti.notifier import queue_log_name
 from cti.store import AcdStore, call_score, connect_redis
 from cti.web import desk, i18n
+from ivr import billing, identify, outages, repair, routes
+from ivr import call as ivr_call
+from ivr.menu import Entry, Menu
+from ivr.progress import IvrProgress
 from tests.conftest import Testbed, TestUtility, WebLogins, new_caller_number
 from tests.test_web_browser import base_url, logged_in
 from tests.test_web_campaigns import planned_outage
@@ -49,6 +54,20 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\
 
 
 # -- the word table itself ---------------------------------------------------------------------------------------
+
+
+def ivr_steps() -> tuple[str, ...]:
+    """The IVR's steps: every menu and entry the flows define (and those made per call), what the IVR tells a caller,
+    and the other steps of an IVR path; "" is a call not at a menu yet. The monitor's funnel shows where callers wait
+    and give up by these names, the screen-pop shows the path."""
+    modules = (billing, ivr_call, identify, outages, repair, routes)
+    defined = {v.name for m in modules for v in vars(m).values() if isinstance(v, Menu | Entry)}
+    per_call = {"language", "choose_account"}
+    told = {"bill", "bill_refused", "outage", "fault_notice", "repair", "verify", "identify", "unavailable",
+            "apology", "survey_result", "goodbye"}  # fmt: skip
+    path = {"identified", "verified", "repair_result", "work_order", "to_person", "hangup"}
+    return ("", *sorted(defined | per_call | told | path))
+
 
 # Every vocabulary a page shows, as the word table keys it: "<vocabulary>.<value>".
 VOCABULARIES: dict[str, tuple[str, ...]] = {
@@ -64,6 +83,7 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "reason": (*desk.PAUSE_REASONS, "supervisor", "missed calls", "seat unreachable", "logged in", "login"),
     "state": ("ready", "ringing", "busy", "wrap_up", "paused", "held", "logged_out"),
     "intent": ("general", "billing", "outage", "repair", "business", "complaint", "consultation", "suggestion"),
+    "ivr_step": ivr_steps(),
 }
 
 
@@ -167,6 +187,7 @@ class Scene:
     task: int  # its key account's task for the manager
     county: str  # the utility's county staff login
     manager: str  # the key-account manager's login
+    ivr_menu: str  # where a caller in self-service waits now
 
 
 def on_store(testbed: Testbed, work: Callable[[AcdStore], Awaitable[None]]) -> None:
@@ -307,6 +328,29 @@ def scene(testbed: Testbed, web_logins: WebLogins, utility: TestUtility) -> Iter
         await store.logout(agent)
         await store.logout(paused_agent)
 
+    # The IVR, reported as it reports calls: one caller typing an account number now; today, one served by
+    # self-service, one who gave up at the repair question, one who failed the main menu three times.
+    progress = IvrProgress.to_redis(testbed.config.redis.effective_url())
+    in_ivr = f"{call}-ivr-waiting"
+
+    def through(uniqueid: str, *menus: str) -> None:
+        progress.report("ivr.start", uniqueid, line="main", contact=0, sip_call_id="")
+        for n, menu in enumerate(menus):
+            attempt = menus[: n + 1].count(menu)  # the how-many-th time it asks there
+            progress.report("ivr.wait", uniqueid, menu=menu, attempt=attempt, line="main")
+
+    def ended(uniqueid: str, outcome: str, at: str, failed_at: str = "") -> None:
+        progress.report("ivr.end", uniqueid, line="main", outcome=outcome, at=at, reason="", failed_at=failed_at)
+
+    through(f"{call}-ivr-served", "language", "main_menu", "bill", "after_info")
+    ended(f"{call}-ivr-served", "completed", "goodbye")
+    through(f"{call}-ivr-gave-up", "language", "main_menu", "repair_scope")
+    ended(f"{call}-ivr-gave-up", "abandoned", "repair_scope")
+    through(f"{call}-ivr-failed", "language", "main_menu", "main_menu", "main_menu")
+    ended(f"{call}-ivr-failed", "human", "main_menu", failed_at="main_menu")
+    through(in_ivr, "language", "main_menu", "account_entry")
+    assert progress.flush()
+
     try:
         on_store(testbed, fill)
         yield Scene(
@@ -323,10 +367,13 @@ def scene(testbed: Testbed, web_logins: WebLogins, utility: TestUtility) -> Iter
             task=task[0].id,
             county=county_login(testbed, web_logins.password, county_id),
             manager=manager_login(testbed, web_logins.password, utility.manager_code),
+            ivr_menu="account_entry",
         )
     finally:
         on_store(testbed, empty)
         campaigns.stop(made.campaign.id)
+        ended(in_ivr, "abandoned", "account_entry")
+        progress.close()
 
 
 # -- the pages, as each role sees them ---------------------------------------------------------------------------
@@ -348,6 +395,11 @@ def monitor_page(page: Page, scene: Scene) -> None:
     expect(page.locator(f"#campaign-progress tr[data-campaign='{scene.campaign}']")).to_be_visible(timeout=LIVE)
     gave_up = page.locator("#abandoned li").filter(has_text=mask_caller(scene.abandoned_caller))
     expect(gave_up).to_have_count(1, timeout=LIVE)
+    # The self-service funnel: the caller at a menu, today's containment and outcomes, the trouble spots.
+    expect(page.locator(f'#ivr-menus tbody [data-value="{scene.ivr_menu}"]')).to_have_count(1, timeout=LIVE)
+    expect(page.locator("#ivr-containment")).not_to_have_text("—")
+    expect(page.locator("#ivr-outcomes")).not_to_have_text("—")
+    expect(page.locator("#ivr-trouble tbody tr").first).to_be_visible()
 
 
 def assessment_page(page: Page, scene: Scene) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm import campaigns, db, periods
 from crm.campaign_service import CampaignService
+from crm.ivr_funnel import NOW_KEY, IvrFunnel, day_key, funnel
 from crm.models import (
     Agent,
     Outage,
@@ -87,6 +88,17 @@ class Backend:
             return {
                 code: {"orders_created": made, "orders_returned": back} for code, made, back in session.execute(query)
             }
+
+    def ivr_funnel(self) -> IvrFunnel:
+        """The self-service funnel now: the calls in the IVR by menu and today's outcomes, from what the IVR keeps in
+        Redis (crm/ivr_funnel.py). Raises redis.RedisError when Redis does not answer."""
+        now = periods.now_utc()
+        # In one transaction: the calls now and the day's counts as of the same moment.
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hgetall(NOW_KEY)
+        pipe.hgetall(day_key(now))
+        calls_now, day = pipe.execute()
+        return funnel(calls_now, day, int(now.timestamp() * 1000))
 
     @cached_property
     def campaigns(self) -> CampaignService:

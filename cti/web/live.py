@@ -1,16 +1,28 @@
-"""The live stream: one Redis subscription to the ACD's events per web process, fanned out to every open page
-over a WebSocket at /ws.
+"""The live stream: one Redis subscription to the hotline's events (the ACD's and the IVR's) per web process, fanned
+out to every open page over a WebSocket at /ws.
 
-Messages are JSON objects. ACD events pass through unchanged in cti/notifier.py's format ({"type": "queue.offer",
-"at", "call", "queue", "agent", "data"}); the hub adds:
+Messages are JSON objects. The hotline's events pass through unchanged in hotline/events.py's format
+({"type": "queue.offer" | "ivr.wait" | ..., "at", "call", "queue", "agent", "data"}); the hub adds:
   {"type": "screenpop", "call": id, "data": {...cti/screenpop.py...}}   to the agent a call is offered to
-  {"type": "monitor.floor", "data": {...cti/web/monitor.py snapshot...}} to supervisors, after changes (at most
-                                                                       every FLOOR_EVERY_S) and every FLOOR_IDLE_S;
-                                                                       the snapshot carries the campaigns' progress
+  {"type": "monitor.floor", "data": {...cti/web/monitor.py snapshot...}} to supervisors, after any event (at most
+                                                                       every FLOOR_EVERY_S) and every FLOOR_IDLE_S
   {"type": "live.lost"} / {"type": "live.restored"}                    when Redis goes away and comes back
   {"type": "ping"}                                                     every PING_S on a quiet socket
 An agent receives only events naming them; supervisors receive everything; the city dispatch receives the
 work orders' events (workorder.overdue), and a county's staff those of their county.
+
+The monitor.floor snapshot (also what GET /api/monitor returns): {at_ms, floor (the ACD's agents, calls and
+supervisions), today (the day's figures per queue and tier, the chart, the abandoned calls, overdue_orders),
+campaigns (the open campaigns' progress), ivr (the self-service funnel, crm/ivr_funnel.py)}. Its ivr part:
+  {"available": true,
+   "in_ivr": 3,                                     # calls in self-service now
+   "at_menu": {"main_menu": 2, "repair_reset": 1},  # of those, how many wait at each menu ("": not at one yet)
+   "calls_today": 120,                              # the day's calls that left self-service (main and key lines)
+   "outcomes": {"completed": 80, "human": 35, "abandoned": 4, "error": 1},
+   "containment": 0.6667 | null,                    # completed / calls_today; null before the day's first call
+   "trouble": [{"menu": "repair_scope", "gave_up": 3, "failed": 1}, ...]}  # the worst menus today, worst first
+or {"available": false} when Redis does not answer the funnel's read, which never fails the snapshot. The IVR's
+events bring a snapshot as the ACD's do: a caller reaching a menu shows on the monitor with the next push.
 """
 
 from __future__ import annotations
@@ -170,6 +182,7 @@ class LiveHub:
                     sub.put({"type": "screenpop", "call": evt["call"], "data": pop})
         if str(evt.get("type", "")).startswith("workorder."):
             forget_figures()
+        # Any event may change what the monitor shows: the ACD's floor, or (ivr.*) the self-service funnel.
         self._floor_dirty.set()
 
     def _floor(self) -> None:

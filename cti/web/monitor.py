@@ -1,14 +1,16 @@
 """The supervisor's floor monitor (班长监控): the live floor (agents, waiting calls) from the ACD, today's figures
-and the running campaigns' progress from the database, pushed over /ws; and the supervisor's actions on agents
-and calls."""
+and the running campaigns' progress from the database, the self-service funnel from the IVR's state, pushed over
+/ws; and the supervisor's actions on agents and calls."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+import redis
 from flask import Blueprint, abort, jsonify, render_template
 
 from crm import periods
@@ -19,6 +21,8 @@ from cti.web.auth import me, requires
 from cti.web.backend import Backend, backend
 from cti.web.desk import answer, body
 
+log = logging.getLogger(__name__)
+
 bp = Blueprint("monitor", __name__)
 
 # Today's figures and the campaigns' progress come from the database: recomputed at most this often, however busy
@@ -26,6 +30,7 @@ bp = Blueprint("monitor", __name__)
 FIGURES_EVERY_S = 5.0
 _figures_lock = threading.Lock()
 _figures_cache: dict[tuple[int, str], tuple[float, Any]] = {}
+_funnel_lost = threading.Event()
 
 
 def _cached(b: Backend, name: str, compute: Callable[[Backend], Any]) -> Any:
@@ -58,6 +63,22 @@ def campaign_figures(b: Backend) -> list[dict[str, Any]]:
     return found
 
 
+def self_service(b: Backend) -> dict[str, Any]:
+    """The self-service funnel (crm/ivr_funnel.py): {available: true, in_ivr, at_menu, calls_today, outcomes,
+    containment, trouble: [{menu, gave_up, failed}]}; {available: false} while Redis does not answer, so that the
+    rest of the monitor still shows. Read afresh each time: two hashes, and the supervisor watches callers move."""
+    try:
+        found = b.ivr_funnel()
+    except redis.RedisError as exc:
+        # Said once per outage: the snapshot is taken several times a second.
+        if not _funnel_lost.is_set():
+            _funnel_lost.set()
+            log.warning("self-service funnel unavailable: %s", exc)
+        return {"available": False}
+    _funnel_lost.clear()
+    return {"available": True, **plain(found)}
+
+
 def forget_figures() -> None:
     """The figures changed in a way the next snapshot must show at once (an order went overdue, a campaign
     started)."""
@@ -66,13 +87,14 @@ def forget_figures() -> None:
 
 
 def snapshot(b: Backend) -> dict[str, Any]:
-    """The whole monitor: the live floor, today's figures and the campaigns under way; what /api/monitor returns
-    and /ws pushes."""
+    """The whole monitor: the live floor, today's figures, the campaigns under way and the self-service funnel
+    ("ivr"); what /api/monitor returns and /ws pushes."""
     return {
         "at_ms": int(time.time() * 1000),
         "floor": plain(b.desk.floor()),
         "today": figures(b),
         "campaigns": campaign_figures(b),
+        "ivr": self_service(b),
     }
 
 

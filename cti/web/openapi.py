@@ -50,7 +50,15 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     ("post", "/api/agents/{agent}/pause", "Force an agent to pause", "supervisor", {}, ()),
     ("post", "/api/agents/{agent}/logout", "Force an agent to sign out", "supervisor", {}, ()),
-    ("get", "/api/monitor", "The live floor and today's figures (also pushed on /ws)", "supervisor", None, ()),
+    (
+        "get",
+        "/api/monitor",
+        "The live floor, today's figures, the campaigns under way and the self-service funnel (ivr); also pushed on "
+        "/ws as monitor.floor, its parts described in cti/web/live.py",
+        "supervisor",
+        None,
+        (),
+    ),
     ("get", "/api/assessment", "Per-agent figures for a period", "supervisor", None, ("from", "to")),
     ("get", "/api/recordings/{contact_id}", "A call's recording (audio/wav)", "supervisor", None, ()),
     (
@@ -181,9 +189,10 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 
 LIVE_STREAM = (
-    "GET /ws opens a WebSocket (same-origin, logged in). Each message is a JSON object: the ACD's events in "
-    "cti/notifier.py's format (type, at, call, queue, agent, data), plus screenpop, monitor.floor, live.lost, "
-    "live.restored, resync and ping; see cti/web/live.py. Agents receive only events naming them."
+    "GET /ws opens a WebSocket (same-origin, logged in). Each message is a JSON object: the hotline's events (the "
+    "ACD's, the IVR's ivr.*) in hotline/events.py's format (type, at, call, queue, agent, data), plus screenpop, "
+    "monitor.floor (GET /api/monitor's snapshot), live.lost, live.restored, resync and ping; see cti/web/live.py. "
+    "Agents receive only events naming them."
 )
 
 

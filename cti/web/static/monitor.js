@@ -68,6 +68,7 @@
     }));
     renderAgents(floor.agents || [], now);
     renderCampaigns(snapshot.campaigns || []);
+    renderFunnel(snapshot.ivr || { available: false });
     renderChart(today.intervals || []);
     const ul = document.getElementById("abandoned");
     ul.replaceChildren(...(today.abandoned_calls || []).slice(0, 20).map((a) => {
@@ -161,6 +162,31 @@
       tr.cells[2].appendChild(bar);
       return tr;
     }));
+  }
+
+  // The self-service funnel (cti/web/live.py documents it): the calls in the IVR now by the menu each waits at,
+  // today's containment of the day's calls, and the menus where callers most often give up or fail three times.
+  const OUTCOMES = ["completed", "human", "abandoned", "error"];
+  let funnelShown = "";
+  function renderFunnel(ivr) {
+    const seen = JSON.stringify(ivr);
+    if (seen === funnelShown) return;
+    funnelShown = seen;
+    const ok = ivr.available === true;
+    document.getElementById("ivr-unavailable").hidden = ok;
+    Hotline.text("ivr-now", ok ? ivr.in_ivr : null);
+    Hotline.text("ivr-calls", ok ? ivr.calls_today : null);
+    Hotline.text("ivr-containment", ok ? Hotline.percent(ivr.containment) : null);
+    // The figures behind the percentage, for whoever reads the page by machine.
+    const rate = document.getElementById("ivr-containment");
+    rate.dataset.calls = ok ? ivr.calls_today : "";
+    rate.dataset.completed = ok ? ivr.outcomes.completed : "";
+    Hotline.text("ivr-outcomes", ok ? OUTCOMES.map((o) => Hotline.term("contact_outcome", o) + " " + (ivr.outcomes[o] || 0)).join(" · ") : null);
+    const waiting = Object.entries(ok ? ivr.at_menu : {}).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    document.querySelector("#ivr-menus tbody").replaceChildren(
+      ...waiting.map(([menu, calls]) => row([Hotline.termSpan("ivr_step", menu), calls])));
+    document.querySelector("#ivr-trouble tbody").replaceChildren(
+      ...(ok ? ivr.trouble : []).map((s) => row([Hotline.termSpan("ivr_step", s.menu), s.gave_up, s.failed])));
   }
 
   function renderChart(intervals) {
