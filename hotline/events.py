@@ -36,10 +36,11 @@ A call's time in self-service (queue and agent are null; call is the channel's u
 
   ivr.start  the IVR took the call: {line: main | key | survey, contact (the contact row's id), sip_call_id
              (the caller leg's SIP Call-ID, so that a phone can find its own call)}
-  ivr.wait   the IVR waits for the caller's input at `menu`, from now on: a menu, an entry (account number,
-             password) or information a key may cut short (bill, outage, fault_notice...); {menu, attempt (1, 2,
-             3: the how-many-th time it asks there), line}. Sent once the prompt that asks has been handed to Asterisk:
-             a key pressed from then on is taken (docs/architecture.md, "Keys and prompts").
+  ivr.wait   the IVR takes the caller's keys at `menu`, from now on: a menu, an entry (account number,
+             password), information a key may cut short (bill, outage, fault_notice...) or a notice said whole,
+             whose keys are held for the next question (verify, goodbye...); {menu, attempt (1, 2, 3: the
+             how-many-th time it asks there), line}. Sent once the prompt has been handed to Asterisk: a key
+             pressed from then on is taken (docs/architecture.md, "Keys and prompts").
   ivr.key    a menu took a key (or silence, key ""): {menu, attempt, key}
   ivr.entry  an entry took typed digits (never the digits themselves): {menu, attempt, result (ok, no_input,
              repeat, person, or why the digits were refused), digits (how many)}

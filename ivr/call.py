@@ -84,6 +84,9 @@ class IvrCall:
         self.informed = False
         # The menu, entry or announcement in progress: where a caller who hangs up left.
         self.at = ""
+        # Keys pressed while a prompt that cannot be cut was playing: held for the next question, so that a caller
+        # who types ahead loses nothing (docs/architecture.md, "Keys and prompts").
+        self.held = ""
 
     # -- prompts -------------------------------------------------------------------------------------------------
 
@@ -100,25 +103,46 @@ class IvrCall:
         return lambda: self.report("ivr.wait", menu=menu, attempt=attempt, line=self.line)
 
     def _stream(
-        self, names: Sequence[str], keys: str, waiting: Callable[[], None] | None = None
+        self, names: Sequence[str], cut: bool, waiting: Callable[[], None] | None = None
     ) -> tuple[list[str], str | None]:
-        """Play prompts one after another; a key in `keys` stops them. Returns what Asterisk played (a prompt cut
-        short included) and the key. `waiting` is called once the first prompt has been sent to Asterisk."""
+        """Play prompts one after another. With `cut`, a key stops them and is returned; a key held from before is
+        returned at once, with nothing played. Without, they play to the end, and keys pressed meanwhile are held
+        for what comes next. Returns what Asterisk played (a prompt cut short included) and the key. `waiting` is
+        called once the first prompt is with Asterisk: from then on every key is taken, one way or the other."""
+        if cut and self.held:
+            if waiting is not None:
+                waiting()
+            held, self.held = self.held[0], self.held[1:]
+            return [], held
         played: list[str] = []
         for name in names:
-            key = self.channel.stream_file(self.sound(name), keys, sent=waiting)
+            key, offset = self.channel.stream_file(self.sound(name), DIGITS, 0, sent=waiting)
             waiting = None
+            while key and not cut and offset is not None:
+                # Held, and the prompt goes on from where the key stopped it.
+                self.held += key
+                key, offset = self.channel.stream_file(self.sound(name), DIGITS, offset)
             played.append(name)
-            if key:
+            if key and cut:
                 return played, key
         return played, None
 
+    def _next_key(self, timeout_ms: int) -> str | None:
+        """A key held from before, else the next key pressed within `timeout_ms`."""
+        if self.held:
+            key, self.held = self.held[0], self.held[1:]
+            return key
+        return self.channel.wait_for_digit(timeout_ms)
+
     def say(self, step: str, names: Sequence[str], *, barge_in: bool = True, **details: object) -> str | None:
         """Tell the caller something. With barge-in any key cuts it short and is returned, so that a caller who
-        knows what comes next can answer the following menu at once."""
+        knows what comes next can answer the following menu at once. Without, it is said whole, and keys pressed
+        meanwhile are held for the next question."""
         self.at = step
-        waiting = self._waiting(step, 1) if barge_in else None
-        played, key = self._stream(names, DIGITS if barge_in else "", waiting)
+        held = len(self.held)
+        played, key = self._stream(names, barge_in, self._waiting(step, 1))
+        if len(self.held) > held:
+            details["held"] = len(self.held) - held
         self._record(step, played, key, **details)
         return key
 
@@ -159,10 +183,10 @@ class IvrCall:
             else:
                 # Any key cuts the prompt short, a wrong one too: the caller is answered at once.
                 prompts = [notice, *menu.prompt] if notice else menu.prompt
-                played, key = self._stream(prompts, DIGITS, self._waiting(menu.name, attempt))
+                played, key = self._stream(prompts, True, self._waiting(menu.name, attempt))
                 cut = key is not None
                 if key is None:
-                    key = self.channel.wait_for_digit(menu.timeout_ms)
+                    key = self._next_key(menu.timeout_ms)
             self.report("ivr.key", menu=menu.name, attempt=attempt, key=key or "")
             decision = decide(menu, key, failures)
             entry: dict[str, object] = {"key": key or "", "attempt": attempt}
@@ -220,18 +244,18 @@ class IvrCall:
                 failures += 1
                 notice = outcome.notice
             if failures >= entry.tries:
-                self._stream([notice], "")
+                self._stream([notice], False)
                 raise ToPerson(f"{failures} failures in {entry.name}", failed_at=entry.name)
 
     def _type_in(self, prompts: list[str], entry: Entry, waiting: Callable[[], None]) -> tuple[list[str], str, bool]:
         """Say the prompts and collect keys up to #, `entry.max_digits` keys, or `entry.timeout_ms` without one.
         The first key may come during the prompts (the notice of a failed try included): a caller who knows what
         is asked types ahead. Returns what was played, the digits without #, and whether the wait timed out."""
-        played, key = self._stream(prompts, DIGITS, waiting)
+        played, key = self._stream(prompts, True, waiting)
         typed = ""
         while True:
             if key is None:
-                key = self.channel.wait_for_digit(entry.timeout_ms)
+                key = self._next_key(entry.timeout_ms)
                 if key is None:
                     return played, typed, True
             if key == "#":

@@ -151,13 +151,16 @@ class AgiChannel:
         if self.execute("ANSWER").result == "-1":
             raise self._failed("ANSWER")
 
-    def stream_file(self, name: str, escape_digits: str = "", sent: Callable[[], None] | None = None) -> str | None:
-        """Play a sound file; returns the key that cut it short (barge-in), or None if it played to the end.
+    def stream_file(
+        self, name: str, escape_digits: str, offset: int = 0, sent: Callable[[], None] | None = None
+    ) -> tuple[str | None, int | None]:
+        """Play a sound file from sample `offset`; returns the key in `escape_digits` that stopped it (None if it
+        played to the end) and where it stopped (Asterisk's endpos), so that the rest can be played after the key.
         `sent`: called once Asterisk has the command, while the file plays."""
-        response = self.execute(f"STREAM FILE {name} {quote(escape_digits)}", sent)
+        response = self.execute(f"STREAM FILE {name} {quote(escape_digits)} {offset}", sent)
         if response.result == "-1":
             raise self._failed(f"playing {name} (is the file there?)")
-        return chr(response.number) if response.number > 0 else None
+        return (chr(response.number) if response.number > 0 else None), response.endpos
 
     def wait_for_digit(self, timeout_ms: int) -> str | None:
         response = self.execute(f"WAIT FOR DIGIT {timeout_ms}")

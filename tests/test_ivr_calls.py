@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from cti.policy import AgentProfile
 from hotline.sandbox import free_tcp_port
 from hotline.softphone import HANG_UP, CallResult, Script
 from ivr.customers import CrmCustomers
-from ivr.fastagi import FastAgiServer
+from ivr.fastagi import AgiChannel, FastAgiServer, Route
 from ivr.guesses import GuessLimiter
 from ivr.progress import IvrProgress
 from ivr.routes import Ivr
@@ -225,6 +226,11 @@ SCENARIOS: dict[str, Scenario] = {
         [("key_welcome", HANG_UP)], extension="9559801", customer=_quiet(tier="key_account")
     ),
     "hangup_survey": Scenario([("survey", HANG_UP)], extension="survey"),
+    # -- typing ahead ----------------------------------------------------------------------------------------------
+    # 0 pressed while a notice that cannot be cut plays (this account has no password): held for the next question.
+    "typed_ahead": Scenario(
+        [LANG, ("main_menu", "1"), ("account_entry", "{account}#"), ("verify", "0")], PERSON, customer=_unregistered()
+    ),
 }
 
 
@@ -634,6 +640,7 @@ def test_the_ivr_reports_where_the_call_waits_what_it_took_and_how_it_ended(call
         "ivr.wait repair#1",
         "ivr.wait after_info#1",
         "ivr.key after_info#1",
+        "ivr.wait goodbye#1",
         "ivr.end completed at goodbye",
     ]
     # An entry reports how each try ended and how many digits were typed, never the digits.
@@ -729,6 +736,42 @@ def test_a_caller_hanging_up_in_any_menu_is_recorded_where_they_left(calls: Call
     assert call.contact.ended_at is not None
 
 
+def test_a_key_pressed_during_a_notice_that_cannot_be_cut_is_kept_for_the_next_question(calls: Calls) -> None:
+    call = calls["typed_ahead"]
+    # The notice was said whole, the key held; the refusal (which a key may cut) took it at once, unsaid, and the
+    # menu after it read it as the caller's answer: a person.
+    assert call.step("verify") == {"step": "verify", "result": "no_password", "held": 1, "played": ["verify/no_code"]}
+    assert call.step("bill") == {"step": "bill", "key": "0", "barge_in": True, "played": []}
+    assert call.step("after_refusal")["key"] == "0"
+    assert call.person["reason"] == "asked for a person" and call.contact.outcome == "human"
+
+
+def test_a_key_pressed_while_no_command_runs_is_lost_in_asterisk(testbed: Testbed) -> None:
+    """Why the flows hold keys and never leave a caller between commands: Asterisk's AGI reads and drops the
+    channel's frames, keys included, while it waits for the next command. A route reports that it waits, lets a
+    gap pass in which the phone presses 5, then asks for a digit: none comes."""
+    progress = IvrProgress.to_redis(testbed.config.redis.effective_url())
+    got: list[str | None] = []
+
+    def gap(channel: AgiChannel) -> None:
+        channel.answer()
+        call = channel.uniqueid
+        progress.report("ivr.start", call, line="gap", contact=0, sip_call_id=channel.env.get("agi_arg_1", ""))
+        progress.report("ivr.wait", call, menu="gap", attempt=1, line="gap")
+        # The gap under test, not a synchronisation: no command runs while the key arrives (the phone presses at
+        # once on the report above; a key lasts about 0.2 s).
+        time.sleep(3.0)
+        got.append(channel.wait_for_digit(2000))
+        progress.report("ivr.end", call, line="gap", outcome="completed", at="gap", reason="", failed_at="")
+        channel.set_variable("HOTLINE_NEXT", "done")
+
+    with _serving_routes(testbed, {"main": gap}):
+        result = testbed.call(caller_number=new_caller_number(), script=[("gap", "5")], hold=BOUND_S)
+    progress.close()
+    assert result.script_stopped is None and result.dtmf_sent == "5", result
+    assert got == [None]
+
+
 def test_no_call_left_an_error(calls: Calls) -> None:
     assert not [name for name, call in calls.items() if call.contact.outcome == "error"]
 
@@ -739,9 +782,16 @@ def test_no_call_left_an_error(calls: Calls) -> None:
 @contextlib.contextmanager
 def _serving(testbed: Testbed, ivr: Ivr) -> Iterator[None]:
     """The hotline's FastAGI server replaced, for the block, by one serving `ivr`; the usual one afterwards."""
+    with _serving_routes(testbed, ivr.routes()):
+        yield
+
+
+@contextlib.contextmanager
+def _serving_routes(testbed: Testbed, routes: dict[str, Route]) -> Iterator[None]:
+    """The hotline's FastAGI server replaced, for the block, by one serving `routes`."""
     assert testbed.hotline.agi is not None
     testbed.hotline.agi.stop()
-    testbed.hotline.agi = FastAgiServer(testbed.config.agi.host, testbed.config.agi.port, ivr.routes())
+    testbed.hotline.agi = FastAgiServer(testbed.config.agi.host, testbed.config.agi.port, routes)
     testbed.hotline.agi.start()
     try:
         yield
