@@ -10,8 +10,11 @@ run: setup
 	$(PY) app.py run
 
 # The crm tests run on SQLite and on PostgreSQL: scripts/test-postgres starts the local cluster and prints its URL.
+# The end-to-end tests spend most of their time waiting for calls, not computing: TEST_WORKERS processes, each with
+# its own hotline, take whole test files in turn (docs/decisions.md, "The test bed").
+TEST_WORKERS ?= 4
 test: setup
-	url=$$(scripts/test-postgres) && HOTLINE_TEST_POSTGRES_URL="$$url" $(PY) -m pytest
+	url=$$(scripts/test-postgres) && HOTLINE_TEST_POSTGRES_URL="$$url" $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: setup
 	.venv/bin/ruff check .
