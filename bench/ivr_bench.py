@@ -1,7 +1,7 @@
 """Concurrent callers through the IVR's bill-lookup path on the real Asterisk, beside the same menu written in pure
 dialplan as the baseline.
 
-    .venv/bin/python bench/ivr_bench.py [--calls 400] [--rate 8] [--customers 2000]
+    .venv/bin/python bench/ivr_bench.py [--calls 400] [--rate 8] [--customers 2000] [--without-progress]
 
 Each caller dials, picks Mandarin (1) and the bill (1) a second into each prompt, hears the bill of the account
 registered to its number (the IVR looks it up in the database), hears "what next", says nothing and is thanked
@@ -16,6 +16,8 @@ holds only the FastAGI server and the hotline. Measured, for each run:
                     p50/p99 in ms, as the FastAGI layer timed them
   cpu               seconds of CPU used during the run by Asterisk, by the IVR's Python process (FastAGI server
                     and hotline) and by the SIP callers' process; Asterisk's and the IVR's per call
+With --without-progress the IVR runs a second time in the same run with its progress reports switched off
+(ivr/progress.py: no ivr.* events, no funnel state), to show what reporting costs a call.
 Prints one JSON document.
 """
 
@@ -45,6 +47,7 @@ from hotline.softphone import SipStack
 from hotline.stack import Hotline
 from ivr import speech
 from ivr.fastagi import AgiChannel, FastAgiServer, Route
+from ivr.progress import IvrProgress
 from ivr.routes import Ivr
 
 STEPS = [(1.0, "1"), (1.0, "1")]
@@ -169,6 +172,9 @@ class Bench:
         self.hotline.start()
         self.domain = f"{cfg.sip.host}:{cfg.sip.port}"
         self.measured = Measured(Ivr.for_hotline(cfg, self.hotline.contacts).routes())
+        silent = Ivr.for_hotline(cfg, self.hotline.contacts)
+        silent.progress = IvrProgress(None)
+        self.measured_silent = Measured(silent.routes())
         assert self.hotline.agi is not None
         self.hotline.agi.stop()
         self.hotline.agi = FastAgiServer(cfg.agi.host, cfg.agi.port, self.measured.wrapped())
@@ -207,8 +213,13 @@ class Bench:
                 f"dialplan add extension {BASELINE_EXTENSION},{priority},{app} into from-selftest replace"
             )
 
-    def run(self, extension: str, numbers: list[str], calls: int, rate: float) -> dict[str, Any]:
-        assert self.hotline.asterisk.process is not None
+    def run(
+        self, extension: str, numbers: list[str], calls: int, rate: float, reporting: bool = True
+    ) -> dict[str, Any]:
+        assert self.hotline.asterisk.process is not None and self.hotline.agi is not None
+        measured = self.measured if reporting else self.measured_silent
+        self.hotline.agi.routes = measured.wrapped()
+        self.measured = measured
         asterisk_pid = self.hotline.asterisk.process.pid
         self.measured.rtt_ms.clear()
         self.measured.thread_cpu = 0.0
@@ -275,6 +286,9 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=400)
     parser.add_argument("--rate", type=float, default=8.0, help="calls arriving per second")
     parser.add_argument("--customers", type=int, default=2000, help="demo utility size")
+    parser.add_argument(
+        "--without-progress", action="store_true", help="also run the IVR with its progress reports switched off"
+    )
     parser.add_argument("--callers", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.callers:
@@ -286,10 +300,10 @@ def main() -> int:
         try:
             numbers = bench.numbers()
             bench.add_baseline()
-            report = {
-                "ivr": bench.run("95598", numbers, args.calls, args.rate),
-                "dialplan_baseline": bench.run(BASELINE_EXTENSION, numbers, args.calls, args.rate),
-            }
+            report = {"ivr": bench.run("95598", numbers, args.calls, args.rate)}
+            if args.without_progress:
+                report["ivr_without_progress"] = bench.run("95598", numbers, args.calls, args.rate, reporting=False)
+            report["dialplan_baseline"] = bench.run(BASELINE_EXTENSION, numbers, args.calls, args.rate)
         finally:
             bench.close()
     print(json.dumps(report, indent=2))
