@@ -180,6 +180,8 @@ class Dialler:
         self._tasks: set[asyncio.Task[Any]] = set()
         # Every call start, (trunk, monotonic seconds): the pace as it was kept, for the monitor and the tests.
         self.starts: list[tuple[str, float]] = []
+        # Claims that found nobody to call now (nothing due, paused, outside the hours): a running, idle dialler.
+        self.idle_claims = 0
 
     def endpoint(self, trunk: str, phone: str) -> str:
         return f"PJSIP/{phone}@{self.endpoints.get(trunk, 'trunk')}"
@@ -253,6 +255,7 @@ class Dialler:
             took = time.monotonic() - claiming
             lead = min(0.8 * lead + 0.2 * took, pacer.pace.spacing / 2)
             if not attempts:
+                self.idle_claims += 1
                 await asyncio.sleep(self.poll_s)
                 continue
             # Only this loop starts calls on the trunk, so there is still room: wait for the start to be due.

@@ -43,7 +43,7 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.1):  # type: 
             return value
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout} s waiting for {getattr(predicate, '__name__', predicate)}")
-        time.sleep(interval)
+        time.sleep(interval)  # not a synchronisation: the poll interval of a bounded wait for a reported state
 
 
 # The test files that take longest (seconds of one run, on two cores), started first so that the processes of a
@@ -414,7 +414,7 @@ def _drop_database(admin: Any, name: str) -> None:
             if attempt == 19:
                 warnings.warn(f"test database {name} left behind: {exc}", stacklevel=2)
                 return
-            time.sleep(0.25)
+            time.sleep(0.25)  # not a synchronisation: a pause before trying the drop again
 
 
 @pytest.fixture(params=CRM_BACKENDS)

@@ -105,7 +105,7 @@ def test_a_key_account_waiting_beside_standard_callers_reaches_an_agent_first(fl
 def test_the_dedicated_manager_gets_his_key_account(floor: Floor) -> None:
     # The team member has been idle longer, so without the manager step he would get the call.
     colleague = floor.agent("kam-colleague", skills=("keyacct",), teams=("kam",))
-    time.sleep(0.2)
+    time.sleep(0.2)  # not a synchronisation: the next agent becomes ready later, so who is longest idle is clear
     manager = floor.agent("kam-manager", skills=("keyacct",), teams=("kam",))
     number, call = floor.call("keyacct", tier="key_account", manager="kam-manager", hold=5)
     wait_for(lambda: manager.answered, timeout=10)
@@ -158,7 +158,7 @@ def test_an_empty_target_is_skipped_at_once(floor: Floor) -> None:
 
 def test_no_answer_goes_to_the_next_agent_and_pauses_a_repeat_offender(floor: Floor) -> None:
     sleepy = floor.agent("miss-sleepy", skills=("miss",), answer_after=None)
-    time.sleep(0.2)
+    time.sleep(0.2)  # not a synchronisation: the next agent becomes ready later, so who is longest idle is clear
     awake = floor.agent("miss-awake", skills=("miss",), talk_for=6)
     first, _ = floor.call("miss", hold=15)
     wait_for(lambda: awake.answered, timeout=15)
@@ -226,7 +226,7 @@ def test_wrap_up_holds_the_agent_before_the_next_call(floor: Floor) -> None:
 def test_a_rejecting_agent_is_held_back_and_the_call_goes_on(floor: Floor) -> None:
     refuser = floor.agent("reject-no", skills=("reject",))
     refuser.reject = True
-    time.sleep(0.2)
+    time.sleep(0.2)  # not a synchronisation: the next agent becomes ready later, so who is longest idle is clear
     taker = floor.agent("reject-yes", skills=("reject",))
     number, _ = floor.call("reject", hold=4)
     wait_for(lambda: taker.answered, timeout=10)
@@ -242,7 +242,7 @@ def test_an_unregistered_seat_is_noticed(floor: Floor) -> None:
         f"seat {free_seat} is not registered",
     )
     gone = floor.agent("reject-gone", skills=("reject",))
-    time.sleep(0.2)
+    time.sleep(0.2)  # not a synchronisation: the next agent becomes ready later, so who is longest idle is clear
     present = floor.agent("reject-present", skills=("reject",))
     # The first agent's softphone goes away after login: the router finds out when it offers a call.
     floor.testbed.sip.run(floor.testbed.sip.unregister(gone))

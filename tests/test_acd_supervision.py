@@ -248,7 +248,9 @@ def test_whispering_reaches_the_agent_and_stops_when_the_supervisor_says(
     end = wait_for(lambda: floor.events("supervise.end"))[0]
     assert end["data"]["reason"] == "stopped"
     wait_for(lambda: not _channels(ari, f"acdsnoop-{supervision}") and not _channels(ari, f"acdsup-{supervision}"))
-    time.sleep(1)  # the routers see the supervisor's leg and the snoop end: neither may end the call
+    # Not a synchronisation: a second in which the routers, having seen the supervisor's leg and the snoop end, would
+    # end the call if they wrongly took it for the caller's; nothing is awaited, something must not happen.
+    time.sleep(1)  # not a synchronisation (above)
     assert floor.desk.call(call)["state"] == "connected" and not caller.done()
     assert floor.events("queue.complete") == [] and floor.events("queue.abandon") == []
     # The seat is free to supervise again.
@@ -339,7 +341,7 @@ def test_a_desk_action_returns_once_its_events_are_out(floor: SupervisedFloor) -
     logged: list[str] = []
 
     def slow_sink(batch: list[dict[str, Any]]) -> None:
-        time.sleep(0.5)
+        time.sleep(0.5)  # not a synchronisation: the queue-log writer made slow on purpose
         real_sink(batch)
         logged.extend(f"{e['type']} {e['agent']}" for e in batch)
 

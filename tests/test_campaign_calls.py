@@ -214,7 +214,7 @@ class Machine:
         """The greeting: a 425 Hz tone at about -12 dBFS, fed frame by frame at the call's own pace."""
         rate, frame_ms = 0, 20
         while not closed.done() and not rate:
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.02)  # not a synchronisation: the phone's audio is polled every frame until it runs
             with contextlib.suppress(AudioNotActive, AudioRestarted):
                 info = call.audio.info()
                 rate = info.tx_sample_rate if info.tx_ready else 0
@@ -231,7 +231,7 @@ class Machine:
             with contextlib.suppress(AudioNotActive, AudioRestarted):
                 call.audio.write(frame)
                 self.greeting_sent_ms += frame_ms
-            await asyncio.sleep(frame_ms / 1000)
+            await asyncio.sleep(frame_ms / 1000)  # not a synchronisation: audio is fed at the call's own pace
 
 
 class RunningDialler:
@@ -261,7 +261,10 @@ class RunningDialler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
             await self.ari.close()
-            await asyncio.sleep(0.2)  # the websocket's own keepalive task winds down
+            # The websocket library's own tasks (its keepalive) end before the loop stops.
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            if others:
+                await asyncio.wait(others, timeout=5)
 
         asyncio.run_coroutine_threadsafe(halt(), self.loop).result(20)
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -314,6 +317,14 @@ class Outbound:
     def run_dialler(self, **options: Any) -> Dialler:
         self.dialler = RunningDialler(self.testbed, self.service, **options)
         return self.dialler.dialler
+
+    def claims_find_nobody(self, times: int) -> None:
+        """Wait until the dialler has looked for whom to call `times` more times and found nobody: whatever it
+        would have done, it has had the chance to do."""
+        assert self.dialler is not None
+        dialler = self.dialler.dialler
+        target = dialler.idle_claims + times
+        wait_for(lambda: dialler.idle_claims >= target, timeout=30)
 
     def attempts(self, campaign_id: int) -> list[CampaignAttempt]:
         with self.testbed.hotline.contacts.sessions() as s:
@@ -400,8 +411,8 @@ def test_a_busy_callee_is_called_again_when_the_policy_says(outbound: Outbound) 
     assert callee.state == CalleeState.PENDING.value
     retry = outbound.service.policy.retries[Outcome.BUSY].spacing
     assert callee.next_attempt_at is not None
-    # Not before its time: the dialler keeps polling, and nobody is called.
-    time.sleep(3)
+    # Not before its time: the dialler looks for whom to call again and again, and calls nobody.
+    outbound.claims_find_nobody(5)
     assert len(person.offered_at) == 1
     outbound.clock.move(retry)
     wait_for(lambda: outbound.state(campaign) is CampaignState.FINISHED, timeout=60)
@@ -467,7 +478,7 @@ def test_pause_and_resume_call_nobody_twice(outbound: Outbound) -> None:
     wait_for(lambda: outbound.service.progress(campaign).in_flight == 0, timeout=60)
     called = sum(len(p.offered_at) for p in people)
     assert 1 <= called < 4
-    time.sleep(4)  # two starts' worth of pace: a paused campaign gets none
+    outbound.claims_find_nobody(5)  # a paused campaign gets no call, however often the dialler looks
     assert sum(len(p.offered_at) for p in people) == called
     assert len(outbound.attempts(campaign)) == called
     outbound.service.resume(campaign)
@@ -508,7 +519,7 @@ def test_nobody_is_called_outside_the_allowed_hours(outbound: Outbound) -> None:
     campaign = outbound.campaign([person])
     outbound.run_dialler(poll_s=0.2)
     outbound.service.start(campaign)
-    time.sleep(4)  # twenty polls of the dialler
+    outbound.claims_find_nobody(10)
     assert person.offered_at == []
     assert outbound.attempts(campaign) == []
     # The same campaign is called as soon as the hours allow: at 10:00 the next morning.

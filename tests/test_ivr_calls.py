@@ -760,7 +760,7 @@ def test_a_key_pressed_while_no_command_runs_is_lost_in_asterisk(testbed: Testbe
         progress.report("ivr.wait", call, menu="gap", attempt=1, line="gap")
         # The gap under test, not a synchronisation: no command runs while the key arrives (the phone presses at
         # once on the report above; a key lasts about 0.2 s).
-        time.sleep(3.0)
+        time.sleep(3.0)  # not a synchronisation (above)
         got.append(channel.wait_for_digit(2000))
         progress.report("ivr.end", call, line="gap", outcome="completed", at="gap", reason="", failed_at="")
         channel.set_variable("HOTLINE_NEXT", "done")

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +30,15 @@ def _app(cfg: Config, *args: str, timeout: float = 60) -> subprocess.CompletedPr
         text=True,
         timeout=timeout,
     )
+
+
+def _ports_free(hotline: Hotline) -> bool:
+    """Every port of the hotline can be bound again (the kernel has closed the dead processes' sockets)."""
+    try:
+        hotline._check_ports()
+    except StackError:
+        return False
+    return True
 
 
 def _alive(pid: int) -> bool:
@@ -132,8 +140,8 @@ def test_killing_the_hotline_outright_takes_asterisk_and_redis_with_it(
     process.wait(timeout=10)
     for pid in (run_info["asterisk_pid"], run_info["redis_pid"], run_info["web_pid"], run_info["dialler_pid"]):
         wait_for(lambda pid=pid: not _alive(pid), timeout=15)
-    time.sleep(0.2)
     # The stale run.json does not stop a new start: the lock died with the process.
     again = Hotline(cfg)
+    wait_for(lambda: _ports_free(again), timeout=15)
     again.start()
     again.stop()

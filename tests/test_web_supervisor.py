@@ -105,7 +105,9 @@ def test_a_press_held_across_the_monitors_redraw_still_acts(floor: SupervisedFlo
     # the one-second tick (and any push), then check it is still the one on the page and click it. (Pressing by
     # position would also depend on other tests' agents not moving the grid meanwhile.)
     button = tile(monitor, agent).get_by_role("button", name="示忙").element_handle()
-    monitor.wait_for_timeout(1_500)
+    # The tick has redrawn the tile once its time in state reads differently.
+    state = tile(monitor, agent).locator(".name .state")
+    expect(state).not_to_have_text(state.inner_text(), timeout=LIVE)
     assert button.evaluate("(b) => b.isConnected"), "the redraw replaced the button under the supervisor's pointer"
     button.click()
     expect(tile(monitor, agent)).to_have_attribute("data-state", "paused", timeout=LIVE)
@@ -253,10 +255,7 @@ def test_todays_figures_on_the_monitor_are_the_reports_figures(
 
     # The page's figures are at most a few seconds old and the queue log is written in batches: they agree once
     # both have read the same rows.
-    deadline = time.monotonic() + 30
-    while (page := shown()) != (service := expected()) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert page == service
+    page = wait_for(lambda: (seen := shown()) == expected() and seen, timeout=30, interval=0.5)
     # Not the placeholders: this floor has answered and abandoned calls today.
     assert all("—" not in value for value in page.values()), page
     today = reports.today(periods.now_utc(), threshold)
