@@ -30,6 +30,43 @@ log = logging.getLogger(__name__)
 BACKLOG = 20_000
 
 
+# A batch of events, published and kept in one step (crm/ivr_funnel.py lists the keys and what they hold).
+# KEYS: the stream, ivr:now, the day's funnel. ARGV: stream length, now (ms), days' keep (s), funnel lines
+# (comma-separated), then the events' JSON payloads.
+_SEND = """
+local lines = {}
+for line in string.gmatch(ARGV[4], '[^,]+') do lines[line] = true end
+local now = tonumber(ARGV[2])
+local counted = false
+for i = 5, #ARGV do
+  local payload = ARGV[i]
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', payload)
+  redis.call('PUBLISH', KEYS[1], payload)
+  local evt = cjson.decode(payload)
+  local kind, call, data = evt['type'], evt['call'], evt['data']
+  if kind == 'ivr.start' or kind == 'ivr.wait' then
+    local where = {line = data['line'] or '', menu = data['menu'] or '', attempt = data['attempt'] or 0, since = now}
+    redis.call('HSET', KEYS[2], call, cjson.encode(where))
+  elseif kind == 'ivr.end' then
+    redis.call('HDEL', KEYS[2], call)
+    if lines[data['line']] then
+      redis.call('HINCRBY', KEYS[3], 'calls', 1)
+      redis.call('HINCRBY', KEYS[3], 'outcome:' .. data['outcome'], 1)
+      if data['outcome'] == 'abandoned' and data['at'] ~= '' then
+        redis.call('HINCRBY', KEYS[3], 'gave_up:' .. data['at'], 1)
+      end
+      if data['failed_at'] ~= '' then
+        redis.call('HINCRBY', KEYS[3], 'failed:' .. data['failed_at'], 1)
+      end
+      counted = true
+    end
+  end
+end
+if counted then redis.call('EXPIRE', KEYS[3], ARGV[3]) end
+return #ARGV - 4
+"""
+
+
 class IvrProgress:
     """The IVR's reporter. `client` None reports nothing (an IVR run without Redis, as in some tests of flows)."""
 
@@ -40,6 +77,7 @@ class IvrProgress:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._failing = False
+        self._script = client.register_script(_SEND) if client is not None else None
 
     @classmethod
     def to_redis(cls, url: str) -> IvrProgress:
@@ -110,35 +148,9 @@ class IvrProgress:
                     self._queue.task_done()
 
     def _send(self, batch: list[dict[str, Any]]) -> None:
-        assert self.client is not None
-        pipe = self.client.pipeline(transaction=False)
-        now_ms = int(time.time() * 1000)
-        for evt in batch:
-            payload = json.dumps(evt, ensure_ascii=False)
-            pipe.xadd(STREAM, {"event": payload}, maxlen=STREAM_LENGTH, approximate=True)
-            pipe.publish(STREAM, payload)
-            _keep_state(pipe, evt, now_ms, self.clock())
-        pipe.execute()
-
-
-def _keep_state(pipe: Any, evt: dict[str, Any], now_ms: int, now: datetime) -> None:
-    """The calls in self-service and the day's funnel, from one event (see the module's key list)."""
-    kind, call, data = evt["type"], evt["call"], evt["data"]
-    if kind == "ivr.start":
-        where = {"line": data.get("line", ""), "menu": "", "attempt": 0, "since": now_ms}
-        pipe.hset(NOW_KEY, call, json.dumps(where))
-    elif kind == "ivr.wait":
-        where = {"line": data.get("line", ""), "menu": data["menu"], "attempt": data["attempt"], "since": now_ms}
-        pipe.hset(NOW_KEY, call, json.dumps(where))
-    elif kind == "ivr.end":
-        pipe.hdel(NOW_KEY, call)
-        if data.get("line") not in FUNNEL_LINES:
-            return
-        key = day_key(now)
-        pipe.hincrby(key, "calls", 1)
-        pipe.hincrby(key, f"outcome:{data['outcome']}", 1)
-        if data["outcome"] == "abandoned" and data.get("at"):
-            pipe.hincrby(key, f"gave_up:{data['at']}", 1)
-        if data.get("failed_at"):
-            pipe.hincrby(key, f"failed:{data['failed_at']}", 1)
-        pipe.expire(key, DAY_KEEP_S)
+        # One round trip and one command for the whole batch: Redis does the per-event work (see _SEND).
+        assert self._script is not None
+        payloads = [json.dumps(evt, ensure_ascii=False) for evt in batch]
+        keys = [STREAM, NOW_KEY, day_key(self.clock())]
+        args: list[str | int] = [STREAM_LENGTH, int(time.time() * 1000), DAY_KEEP_S, ",".join(FUNNEL_LINES)]
+        self._script(keys=keys, args=[*args, *payloads])

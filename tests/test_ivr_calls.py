@@ -37,7 +37,7 @@ from ivr.progress import IvrProgress
 from ivr.routes import Ivr
 from tests.conftest import BOUND_S, Testbed, TestCustomer, TestUtility, new_caller_number, wait_for
 
-CONCURRENT_CALLERS = 8
+CONCURRENT_CALLERS = 12
 LANG = ("language", "1")  # Mandarin
 # A caller put through to a person hangs up once the ACD has queued the call: the hand-off is then complete.
 PERSON = "queue.enter"
