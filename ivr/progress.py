@@ -9,7 +9,6 @@ calls go on as before: what the IVR reports is for watching, never for running a
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import queue
@@ -26,8 +25,9 @@ from hotline.events import STREAM, STREAM_LENGTH, event
 
 log = logging.getLogger(__name__)
 
-# Events waiting to be sent, at most: beyond it (Redis away for long) new ones are dropped.
-BACKLOG = 20_000
+# Events waiting to be sent, at most (about 2,500 calls' worth): beyond it (Redis away or far behind) new ones are
+# dropped.
+BACKLOG = 50_000
 
 
 # A batch of events, published and kept in one step (crm/ivr_funnel.py lists the keys and what they hold).
@@ -70,13 +70,21 @@ return #ARGV - 4
 class IvrProgress:
     """The IVR's reporter. `client` None reports nothing (an IVR run without Redis, as in some tests of flows)."""
 
-    def __init__(self, client: redis.Redis | None, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        client: redis.Redis | None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        backlog: int = BACKLOG,
+    ) -> None:
         self.client = client
         self.clock = clock
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(BACKLOG)
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(backlog)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._failing = False
+        self._dropping = False
+        # Reports dropped because too many were waiting for Redis (for operations: a count that should stay 0).
+        self.dropped = 0
         self._script = client.register_script(_SEND) if client is not None else None
 
     @classmethod
@@ -89,9 +97,18 @@ class IvrProgress:
             return
         if self._thread is None:
             self._start()
-        # Full only when Redis has been away long enough that this was logged already.
-        with contextlib.suppress(queue.Full):
+        try:
             self._queue.put_nowait(event(kind, call, **data))
+        except queue.Full:
+            # Redis away or far behind: the report is dropped, never the call's time. Said once per episode.
+            self.dropped += 1
+            if not self._dropping:
+                self._dropping = True
+                log.warning("IVR progress: %d reports waiting for Redis; dropping new ones", self._queue.maxsize)
+            return
+        if self._dropping:
+            self._dropping = False
+            log.warning("IVR progress: reporting again, %d reports dropped so far", self.dropped)
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every event reported so far has been sent (or dropped); False if that took too long."""

@@ -15,6 +15,7 @@ from crm import ivr_funnel
 from hotline.events import STREAM
 from hotline.sandbox import free_tcp_port
 from ivr.progress import IvrProgress
+from tests.conftest import wait_for
 
 NOON = datetime(2026, 12, 7, 4, 0, tzinfo=UTC)  # 12:00 in Beijing
 
@@ -90,6 +91,28 @@ def test_with_redis_away_reporting_raises_nothing_and_says_so_once(caplog: pytes
         assert progress.flush(timeout=20)
     warnings = [r.getMessage() for r in caplog.records if r.name == "ivr.progress"]
     assert len(warnings) == 1 and "Redis unavailable" in warnings[0]
+    progress.close()
+
+
+def test_reports_beyond_the_backlog_are_dropped_counted_and_said_once(
+    client: redis.Redis, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis paused (CLIENT PAUSE) holds the sending thread; meanwhile the calls report on. What does not fit in
+    the backlog is dropped at once, counted and said once; the call never waits. The rest arrives afterwards."""
+    progress = IvrProgress(redis.Redis.from_url(redis_url, socket_timeout=10), backlog=5)
+    client.client_pause(1500)
+    with caplog.at_level(logging.WARNING, logger="ivr.progress"):
+        progress.report("ivr.wait", "c0", menu="main_menu", attempt=1, line="main")
+        # The sending thread has taken the first report and waits for Redis with it.
+        wait_for(lambda: progress._queue.qsize() == 0)
+        for n in range(1, 100):
+            progress.report("ivr.wait", f"c{n}", menu="main_menu", attempt=1, line="main")
+        assert progress.flush(timeout=30)
+    # Sent: the first, then the backlog's five that waited; the other 94 were dropped.
+    assert progress.dropped == 94
+    assert client.xlen(STREAM) == 6
+    dropping = [r.getMessage() for r in caplog.records if "dropping" in r.getMessage()]
+    assert dropping == ["IVR progress: 5 reports waiting for Redis; dropping new ones"]
     progress.close()
 
 
