@@ -1,6 +1,6 @@
 """The work orders' clock (工单时限): every few seconds, orders past their contact deadline and not yet contacted
 are escalated, each exactly once whichever router sees it first, and announced as a `workorder.overdue` event
-(cti/notifier.py's format) for the supervisor monitor and the city dispatch."""
+(the format of hotline/events.py) for the supervisor monitor and the city dispatch."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ The Redis key schema (the one place it is defined):
   acd:supervisor:{seat}    string the supervision a seat is in (one at a time)
   acd:router:{app}         string the router that holds the Stasis app (expires unless renewed)
   acd:alive:{home}         string a live router's heartbeat, by its home app (expires)
-  acd:events               stream and pub/sub channel of queue events (see cti/notifier.py)
+  acd:events               stream and pub/sub channel of the ACD's and the IVR's events (hotline/events.py)
 
 Beside the ACD's keys, the other parts keep these in the same Redis:
 
