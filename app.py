@@ -195,7 +195,17 @@ def cmd_status(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
 
 def cmd_call(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     """Place a real SIP call into the running hotline and print what happened as JSON."""
-    from hotline.softphone import SipStack
+    from hotline.call_events import CallEvents
+    from hotline.softphone import HANG_UP, SipStack
+
+    script: list[tuple[str, str]] = []
+    for step in args.at:
+        menu, sep, keys = step.partition("=")
+        if not sep or not menu or not keys:
+            print(f"--at {step!r}: expected MENU=KEYS, e.g. main_menu=3 (or MENU=hangup)", file=sys.stderr)
+            return 2
+        script.append((menu, HANG_UP if keys == "hangup" else keys))
+    scripted = bool(script or args.until)
 
     domain = f"{cfg.sip.host}:{cfg.sip.port}"
     if args.trunk:
@@ -205,19 +215,25 @@ def cmd_call(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     else:
         stack = SipStack(cfg.sip.host)
         user, password = "selftest", cfg.secrets.selftest_password
+    events = CallEvents(cfg.redis.effective_url(), stack.loop) if scripted else None
     try:
         ua = stack.run(stack.caller(user, domain, password))
-        result = stack.run(
-            stack.call(
-                ua,
-                f"sip:{args.extension}@{domain}",
-                dtmf=args.dtmf,
-                dtmf_after=args.dtmf_after,
-                hold=args.hold,
-                caller_number=None if args.trunk else args.caller,
+        uri, caller_number = f"sip:{args.extension}@{domain}", None if args.trunk else args.caller
+        if scripted:
+            # Keys as the IVR reports it waits for them; --hold bounds the whole call.
+            hold = args.hold if args.hold is not None else 90.0
+            call = stack.call(
+                ua, uri, caller_number=caller_number, script=script, until=args.until, events=events, hold=hold
             )
-        )
+        else:
+            hold = args.hold if args.hold is not None else 4.0
+            call = stack.call(
+                ua, uri, caller_number=caller_number, dtmf=args.dtmf, dtmf_after=args.dtmf_after, hold=hold
+            )
+        result = stack.run(call)
     finally:
+        if events is not None:
+            events.close()
         stack.close()
     print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     return 0 if result.established else 1
@@ -303,7 +319,22 @@ def parser() -> argparse.ArgumentParser:
     call.add_argument("extension", help="the number to dial, e.g. 95598")
     call.add_argument("--dtmf", default="", help="digits to send after answer (RFC 4733)")
     call.add_argument("--dtmf-after", type=float, default=1.5, help="seconds after answer before the digits")
-    call.add_argument("--hold", type=float, default=4.0, help="seconds to stay on the line after the digits")
+    call.add_argument(
+        "--at",
+        action="append",
+        default=[],
+        metavar="MENU=KEYS",
+        help="when the IVR reports that it waits at MENU, press KEYS (or hang up: MENU=hangup); repeatable, in order",
+    )
+    call.add_argument(
+        "--until", default="", metavar="EVENT", help="hang up once the hotline reports EVENT, e.g. queue.enter"
+    )
+    call.add_argument(
+        "--hold",
+        type=float,
+        help="seconds to stay on the line after the digits (default 4); with --at or --until, a bound on the call "
+        "(default 90)",
+    )
     call.add_argument("--caller", help="the caller's number (P-Asserted-Identity, or the From user with --trunk)")
     call.add_argument("--trunk", action="store_true", help="call in as the carrier trunk, from its address and port")
     call.set_defaults(func=cmd_call)

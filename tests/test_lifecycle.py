@@ -87,11 +87,13 @@ def test_run_answers_a_call_and_ctrl_c_leaves_nothing_behind(running: tuple[Conf
     children = [run_info["asterisk_pid"], run_info["redis_pid"], run_info["web_pid"], run_info["dialler_pid"]]
 
     number = new_caller_number()
-    # 0 during the welcome: the IVR records the key and hands the caller to a person.
-    call = _app(cfg, "call", "95598", "--dtmf", "0", "--caller", number, "--hold", "6")
+    # 0 as the welcome asks for the language: the IVR records the key and hands the caller to a person; the caller
+    # hangs up once the ACD has the call.
+    call = _app(cfg, "call", "95598", "--at", "language=0", "--until", "queue.enter", "--caller", number)
     assert call.returncode == 0, call.stdout + call.stderr
     printed = json.loads(call.stdout)
     assert printed["established"] and printed["dtmf_sent"] == "0" and printed["heard_ms"] > 1000
+    assert printed["steps_done"] == ["language=0"] and printed["script_stopped"] is None, printed
     contacts = ContactLog(session_factory(make_engine(cfg.database_url)))
     contact = wait_for(lambda: [c for c in contacts.by_caller(number) if c.outcome])[0]
     assert (contact.digits, contact.outcome) == ("0", "human")
