@@ -31,7 +31,10 @@ def logged_in(browser: Browser, testbed: Testbed, login: str, password: str, lan
     page.goto("/login")
     page.fill("input[name=login]", login)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    # The page the login leads to, loaded with its scripts: waiting for the load state alone could return while
+    # the login page was still the one loaded, and a click on a control whose script had not run yet did nothing.
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
     return page
 

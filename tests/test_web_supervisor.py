@@ -265,6 +265,22 @@ def test_todays_figures_on_the_monitor_are_the_reports_figures(
 # -- the language ----------------------------------------------------------------------------------------------
 
 
+def test_the_live_banner_moves_none_of_the_headers_controls(monitor: Page) -> None:
+    """The "live updates lost" banner comes and goes (a page's socket reopening, Redis away): the header's controls
+    (the language switch, the logout) must stay where they are, not jump as it shows."""
+    controls = monitor.locator("header button")
+
+    def where() -> list[Any]:
+        return [controls.nth(i).bounding_box() for i in range(controls.count())]
+
+    monitor.evaluate("document.getElementById('live-status').hidden = true")
+    before = where()
+    monitor.evaluate("document.getElementById('live-status').hidden = false")
+    expect(monitor.locator("#live-status")).to_be_visible()
+    assert where() == before
+    monitor.evaluate("document.getElementById('live-status').hidden = true")
+
+
 def test_the_english_switch_turns_the_monitor_english(monitor: Page) -> None:
     headings = monitor.locator("section.monitor h2")
     expect(headings.first).to_have_text("队列")
