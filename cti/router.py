@@ -153,9 +153,16 @@ class Router:
                 await self.acd.leg_gone_unanswered(fields.get("leg", ""), 0)
         for channel in channels.values():
             caller = _waiting_caller(channel, app)
-            if caller is not None and caller.channel not in live:
-                log.warning("queueing caller %s again: Redis did not know it", caller.channel)
-                await self.acd.caller_entered(caller, entered_ms=_created_ms(channel))
+            if caller is None or caller.channel in live:
+                continue
+            # The channels were listed before Redis was read: a call that ended in between (its caller already sent
+            # on to the survey) looks unknown, and was once offered again. Asked afresh, the caller must still wait
+            # in the app and still be unknown to Redis.
+            fresh = await self.ari.channel(caller.channel)
+            if fresh is None or _waiting_caller(fresh, app) is None or await self.store.call(caller.channel):
+                continue
+            log.warning("queueing caller %s again: Redis did not know it", caller.channel)
+            await self.acd.caller_entered(caller, entered_ms=_created_ms(fresh))
         return live
 
     # -- timers and heartbeats -------------------------------------------------------------------------------
