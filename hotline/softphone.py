@@ -223,28 +223,18 @@ class SipStack:
             if events is None:
                 raise ValueError("a scripted caller needs the hotline's events to follow")
             follow = events.follow(call.call_id)
-            hung_up = await _follow_script(call, follow, script or (), until, closed, answered + hold, result)
+            far_end_hung_up = await _follow_script(call, follow, script or (), until, closed, answered + hold, result)
             result.reported = follow.history()
-            if hung_up is None:
-                result.ended_by = "far end"
-            else:
-                result.ended_by = "caller"
+        else:
+            steps = [(dtmf_after, dtmf)] if isinstance(dtmf, str) else list(dtmf)
+            for delay, digits in steps:
+                if not digits or await _wait_or_closed(closed, delay):
+                    continue
                 with contextlib.suppress(BaresipError):
-                    await call.hangup()
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(closed), 5)
-            result.close_reason = closed.result() if closed.done() else None
-            result.duration_s = round(time.monotonic() - answered, 2)
-            result.heard_ms = await listener
-            return result
-        steps = [(dtmf_after, dtmf)] if isinstance(dtmf, str) else list(dtmf)
-        for delay, digits in steps:
-            if not digits or await _wait_or_closed(closed, delay):
-                continue
-            with contextlib.suppress(BaresipError):
-                await call.send_dtmf(digits)
-                result.dtmf_sent += digits
-        if await _wait_or_closed(closed, hold):
+                    await call.send_dtmf(digits)
+                    result.dtmf_sent += digits
+            far_end_hung_up = await _wait_or_closed(closed, hold)
+        if far_end_hung_up:
             result.ended_by = "far end"
         else:
             result.ended_by = "caller"
@@ -418,9 +408,9 @@ async def _follow_script(
     closed: asyncio.Future[str],
     deadline: float,
     result: CallResult,
-) -> bool | None:
-    """Take the script's steps as the IVR reports each wait; then wait for `until` or the far end. Returns None if
-    the far end hung up, else True (the caller is to hang up now)."""
+) -> bool:
+    """Take the script's steps as the IVR reports each wait; then wait for `until` or the far end. Returns True if
+    the far end hung up, False if the caller is to hang up now."""
 
     def gone() -> bool:
         return closed.done()
@@ -431,19 +421,19 @@ async def _follow_script(
         if gone() and not waiting.done():
             waiting.cancel()
             result.script_stopped = f"the far end hung up before the IVR waited at {menu}"
-            return None
+            return True
         if waiting.result() is None:
             result.script_stopped = f"the IVR never waited at {menu}"
-            return True
+            return False
         if isinstance(keys, Gate):
             gate = keys
             if not await asyncio.to_thread(gate.opened.wait, max(0.0, deadline - time.monotonic())):
                 result.script_stopped = f"the gate at {menu} was never opened"
-                return True
+                return False
             keys = gate.keys
         if keys == HANG_UP:
             result.steps_done.append(f"{menu}=hang up")
-            return True
+            return False
         with contextlib.suppress(BaresipError):
             await call.send_dtmf(keys)
             result.dtmf_sent += keys
@@ -454,14 +444,14 @@ async def _follow_script(
         if gone() and not reported.done():
             reported.cancel()
             result.script_stopped = f"the far end hung up before {until}"
-            return None
+            return True
         if reported.result() is None:
             result.script_stopped = f"no {until} within the call's bound"
-        return True
+        return False
     if await _wait_or_closed(closed, max(0.0, deadline - time.monotonic())):
-        return None
+        return True
     result.script_stopped = "the far end did not hang up within the call's bound"
-    return True
+    return False
 
 
 def _waits_at(menu: str) -> Callable[[dict[str, Any]], bool]:

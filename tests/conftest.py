@@ -8,7 +8,7 @@ import csv
 import itertools
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -518,6 +518,36 @@ def browser() -> Iterator[Any]:
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def monitor(browser: Any, testbed: Testbed, web_logins: WebLogins) -> Iterator[Any]:
+    """The supervisor signed in, on the floor monitor (a Playwright page)."""
+    from tests.test_web_browser import logged_in
+
+    page = logged_in(browser, testbed, web_logins.supervisor, web_logins.password)
+    assert page.url.endswith("/monitor")
+    yield page
+    page.context.close()
+
+
+def on_acd_store(testbed: Testbed, work: Callable[[Any], Awaitable[None]]) -> None:
+    """Run `work` on the ACD's Redis state (a cti.store.AcdStore) of the testbed, on a thread of its own: a page
+    test's thread has Playwright's event loop running on it."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cti.store import AcdStore, connect_redis
+
+    async def run() -> None:
+        client = connect_redis(testbed.config.redis.effective_url())
+        try:
+            await work(AcdStore(client))
+        finally:
+            await client.aclose()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result(timeout=60)
 
 
 @pytest.fixture(scope="module")

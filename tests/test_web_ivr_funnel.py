@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 import redis
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from crm.models import Role
 from crm.users import Identity
@@ -24,19 +24,10 @@ from cti.web.monitor import snapshot
 from hotline.sandbox import free_tcp_port
 from hotline.softphone import Gate
 from ivr.progress import IvrProgress
-from tests.conftest import BOUND_S, Testbed, TestUtility, WebLogins, new_caller_number, wait_for
-from tests.test_web_browser import logged_in
+from tests.conftest import BOUND_S, Testbed, TestUtility, new_caller_number, wait_for
 from tests.test_web_supervisor import _js_percent
 
 LIVE = 15_000  # ms: what the monitor gets to show a change pushed over /ws
-
-
-@pytest.fixture
-def monitor(browser: Browser, testbed: Testbed, web_logins: WebLogins) -> Iterator[Page]:
-    page = logged_in(browser, testbed, web_logins.supervisor, web_logins.password)
-    assert page.url.endswith("/monitor")
-    yield page
-    page.context.close()
 
 
 def funnel(page: Page) -> dict[str, Any]:

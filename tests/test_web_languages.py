@@ -11,11 +11,9 @@ not read as the page's."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,13 +33,13 @@ from crm.work_order_service import NewWorkOrder, WorkOrderService
 from crm.work_orders import Action, Actor, Kind, Origin, State
 from crm.work_orders import load_policy as load_order_policy
 from cti.notifier import queue_log_name
-from cti.store import AcdStore, call_score, connect_redis
+from cti.store import AcdStore, call_score
 from cti.web import desk, i18n
 from ivr import billing, identify, outages, repair, routes
 from ivr import call as ivr_call
 from ivr.menu import Entry, Menu
 from ivr.progress import IvrProgress
-from tests.conftest import Testbed, TestUtility, WebLogins, new_caller_number
+from tests.conftest import Testbed, TestUtility, WebLogins, new_caller_number, on_acd_store
 from tests.test_web_browser import base_url, logged_in
 from tests.test_web_campaigns import planned_outage
 
@@ -188,19 +186,6 @@ class Scene:
     county: str  # the utility's county staff login
     manager: str  # the key-account manager's login
     ivr_menu: str  # where a caller in self-service waits now
-
-
-def on_store(testbed: Testbed, work: Callable[[AcdStore], Awaitable[None]]) -> None:
-    async def run() -> None:
-        client = connect_redis(testbed.config.redis.effective_url())
-        try:
-            await work(AcdStore(client))
-        finally:
-            await client.aclose()
-
-    # Playwright's sync API keeps an event loop running on this thread: the store gets a thread of its own.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, run()).result(timeout=60)
 
 
 def county_login(testbed: Testbed, password: str, county_id: int) -> str:
@@ -352,7 +337,7 @@ def scene(testbed: Testbed, web_logins: WebLogins, utility: TestUtility) -> Iter
     assert progress.flush()
 
     try:
-        on_store(testbed, fill)
+        on_acd_store(testbed, fill)
         yield Scene(
             agent=agent,
             call=call,
@@ -370,7 +355,7 @@ def scene(testbed: Testbed, web_logins: WebLogins, utility: TestUtility) -> Iter
             ivr_menu="account_entry",
         )
     finally:
-        on_store(testbed, empty)
+        on_acd_store(testbed, empty)
         campaigns.stop(made.campaign.id)
         ended(in_ivr, "abandoned", "account_entry")
         progress.close()

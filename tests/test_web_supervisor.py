@@ -6,12 +6,10 @@ English switch; and the agent grid of a 200-agent floor, screenshotted and measu
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -23,8 +21,8 @@ from playwright.sync_api import Browser, Page, expect
 from crm import periods
 from crm.reports import Reports
 from cti.desk import AgentDesk
-from cti.store import AcdStore, call_score, connect_redis
-from tests.conftest import Testbed, WebLogins, wait_for
+from cti.store import AcdStore, call_score
+from tests.conftest import Testbed, WebLogins, on_acd_store, wait_for
 from tests.test_acd_supervision import SupervisedFloor
 from tests.test_web_browser import logged_in
 
@@ -36,14 +34,6 @@ def floor(testbed: Testbed, desk: AgentDesk) -> Iterator[SupervisedFloor]:
     floor = SupervisedFloor(testbed, desk)
     yield floor
     floor.close()
-
-
-@pytest.fixture
-def monitor(browser: Browser, testbed: Testbed, web_logins: WebLogins) -> Iterator[Page]:
-    page = logged_in(browser, testbed, web_logins.supervisor, web_logins.password)
-    assert page.url.endswith("/monitor")
-    yield page
-    page.context.close()
 
 
 def tile(monitor: Page, agent: str) -> Any:
@@ -302,19 +292,6 @@ GRID_GROUP = "skill:gridtest"  # no workflow sends callers there
 GRID_APP = "grid-test"  # no router holds this app, so none reconciles these calls against Asterisk
 
 
-def _on_store(testbed: Testbed, work: Callable[[AcdStore], Awaitable[None]]) -> None:
-    async def run() -> None:
-        client = connect_redis(testbed.config.redis.effective_url())
-        try:
-            await work(AcdStore(client))
-        finally:
-            await client.aclose()
-
-    # Playwright's sync API keeps an event loop running on this thread: the store gets a thread of its own.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, run()).result(timeout=60)
-
-
 @pytest.fixture
 def crowded_floor(testbed: Testbed) -> Iterator[dict[str, str]]:
     """200 agents in the ACD's state: 80 on a call, 60 ready, 40 paused for one reason or another, 20 in wrap-up.
@@ -360,10 +337,10 @@ def crowded_floor(testbed: Testbed) -> Iterator[dict[str, str]]:
             await store.logout(agent)
 
     try:
-        _on_store(testbed, fill)
+        on_acd_store(testbed, fill)
         yield states
     finally:
-        _on_store(testbed, empty)
+        on_acd_store(testbed, empty)
 
 
 _LAYOUT = """() => {
