@@ -21,7 +21,7 @@ import redis.asyncio as aioredis
 from cti.policy import AgentProfile
 from cti.store import AcdStore, call_score
 from hotline import redis_server
-from hotline.sandbox import free_tcp_port
+from hotline.sandbox import free_port
 
 SKILLS = ("billing", "repair", "complaint", "business")
 
@@ -55,7 +55,7 @@ async def populate(store: AcdStore, agents: int, calls: int, rng: random.Random)
 async def run(agents: int, calls: int, samples: int) -> dict[str, object]:
     rng = random.Random(95598)
     with tempfile.TemporaryDirectory(prefix="acd-decision-") as tmp:
-        port = free_tcp_port()
+        port = free_port()
         process = redis_server.start(port, Path(tmp) / "redis", Path(tmp) / "redis.log")
         client = aioredis.Redis.from_url(f"redis://127.0.0.1:{port}/0")
         try:

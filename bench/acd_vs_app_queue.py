@@ -28,7 +28,7 @@ import redis
 from cti import policy
 from cti.desk import AgentDesk
 from cti.policy import AgentProfile
-from hotline.sandbox import free_udp_port, sandbox_config
+from hotline.sandbox import free_port, sandbox_config
 from hotline.softphone import Seat, SipStack
 from hotline.stack import Hotline
 
@@ -54,7 +54,7 @@ def summary(values: list[float]) -> dict[str, float]:
 
 class Bench:
     def __init__(self, state_dir: Path) -> None:
-        self.sip = SipStack("127.0.0.1", free_udp_port())
+        self.sip = SipStack("127.0.0.1", free_port())
         cfg = sandbox_config(
             state_dir,
             trunk_port=self.sip.port,

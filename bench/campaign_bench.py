@@ -63,7 +63,7 @@ from crm.periods import LOCAL
 from crm.tiers import CustomerClass, Tier
 from cti.ari import Ari
 from cti.dialler import Dialler
-from hotline.sandbox import free_udp_port, sandbox_config
+from hotline.sandbox import free_port, sandbox_config
 from hotline.softphone import SipStack
 from hotline.stack import Hotline
 from ivr import speech
@@ -188,7 +188,7 @@ def make_callees(sessions: Any, phones: list[str]) -> int:
 
 
 def run(args: argparse.Namespace, state_dir: Path) -> dict[str, Any]:
-    sip = SipStack("127.0.0.1", free_udp_port())
+    sip = SipStack("127.0.0.1", free_port())
     # The stack's own dialler would claim callees too: only the measured one dials.
     hotline = Hotline(sandbox_config(state_dir, trunk_port=sip.port, HOTLINE_OUTBOUND_DIALLER="0"))
     hotline.start()

@@ -42,7 +42,7 @@ from sqlalchemy import func, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crm.models import Account, CustomerPhone
-from hotline.sandbox import free_udp_port, sandbox_config
+from hotline.sandbox import free_port, sandbox_config
 from hotline.softphone import SipStack
 from hotline.stack import Hotline
 from ivr import speech
@@ -127,7 +127,7 @@ def baseline_dialplan(words: list[str]) -> list[str]:
 
 def run_callers(domain: str, password: str, extension: str, numbers: list[str], calls: int, rate: float) -> Any:
     """In the callers' own process: `calls` calls, `rate` a second, one SIP stack, no audio analysis."""
-    sip = SipStack("127.0.0.1", free_udp_port())
+    sip = SipStack("127.0.0.1", free_port())
     try:
         ua = sip.run(sip.caller("selftest", domain, password))
 
@@ -160,7 +160,7 @@ class Bench:
     def __init__(self, state_dir: Path, customers: int) -> None:
         cfg = sandbox_config(
             state_dir,
-            trunk_port=free_udp_port(),
+            trunk_port=free_port(),
             HOTLINE_DEMO_CUSTOMERS=str(customers),
             HOTLINE_ACD_ROUTERS="1",
             # Two RTP ports a call: the sandbox's 200 would cap the run at 100 calls.

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hotline import redis_server
 from hotline.events import STREAM
-from hotline.sandbox import free_tcp_port
+from hotline.sandbox import free_port
 from ivr.progress import IvrProgress
 
 MENUS = ("language", "main_menu", "repair_scope", "repair_breaker", "repair_reset", "repair", "after_info", "goodbye")
@@ -45,7 +45,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=2000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ivr-progress-") as tmp:
-        port = free_tcp_port()
+        port = free_port()
         process = redis_server.start(port, Path(tmp) / "data", Path(tmp) / "redis.log")
         url = f"redis://127.0.0.1:{port}/0"
         client = redis.Redis.from_url(url)

@@ -55,7 +55,7 @@ from cti.store import AcdStore, call_score, connect_redis
 from cti.web import monitor
 from cti.web.backend import Backend
 from hotline.events import STREAM, event
-from hotline.sandbox import free_udp_port, sandbox_config
+from hotline.sandbox import free_port, sandbox_config
 from hotline.softphone import CallResult, Seat, SipStack
 from hotline.stack import Hotline
 
@@ -210,7 +210,7 @@ class FloorListener:
 
 class Bench:
     def __init__(self, state_dir: Path) -> None:
-        self.sip = SipStack("127.0.0.1", free_udp_port())
+        self.sip = SipStack("127.0.0.1", free_port())
         self.cfg = sandbox_config(state_dir, trunk_port=self.sip.port, HOTLINE_ACD_ROUTERS="1")
         self.hotline = Hotline(self.cfg)
         self.playwright: Playwright | None = None

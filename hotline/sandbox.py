@@ -3,8 +3,10 @@ running `app.py run` or another test run."""
 
 from __future__ import annotations
 
+import os
 import random
 import socket
+import threading
 from pathlib import Path
 
 from hotline import config as hotline_config
@@ -12,16 +14,54 @@ from hotline import config as hotline_config
 SANDBOX_DEMO_CUSTOMERS = 2000
 
 
-def free_tcp_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+# Ports for the servers a sandbox starts (SIP, AGI, ARI, AMI, Redis, the web) and for the test phones' SIP
+# stacks. They are taken below the kernel's ephemeral range (32768-60999 here), which it hands to every outgoing
+# connection and to every bind to port 0: a port found free there can be taken by another process's connection
+# before the server that should listen on it starts. Each test worker (pytest-xdist's gwN) has a block of its
+# own, so two workers never pick the same port; within it a process starts at a place of its own (a process that
+# a test starts picks too) and never hands out a port twice.
+LISTEN_FIRST = 10000
+LISTEN_BLOCK = 1000
+LISTEN_BLOCKS = 10
+# The media ports: Asterisk's RTP (a block of 200 per sandbox) and the test phones' RTP sit above the listening
+# ports. Both retry another port when one is taken, so they share the rest of the range without a plan.
+RTP_FIRST = LISTEN_FIRST + LISTEN_BLOCK * LISTEN_BLOCKS
+RTP_BLOCKS = 60
+PHONE_RTP = (RTP_FIRST + 200 * RTP_BLOCKS, 60999)
+
+_taken: set[int] = set()
+_start = random.Random()
+_lock = threading.Lock()
 
 
-def free_udp_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+def _worker_block() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    number = worker[2:] if worker.startswith("gw") else ""
+    return int(number) % LISTEN_BLOCKS if number.isdigit() else 0
+
+
+def _free_on_both(host: str, port: int) -> bool:
+    """Whether nothing listens on `port` of `host`, neither on TCP nor on UDP (a SIP stack takes both)."""
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        with socket.socket(socket.AF_INET, kind) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                return False
+    return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port of `host` for a server to listen on, free on TCP and UDP, in this test worker's block."""
+    first = LISTEN_FIRST + LISTEN_BLOCK * _worker_block()
+    start = _start.randrange(LISTEN_BLOCK)
+    with _lock:
+        for step in range(LISTEN_BLOCK):
+            port = first + (start + step) % LISTEN_BLOCK
+            if port not in _taken and _free_on_both(host, port):
+                _taken.add(port)
+                return port
+    raise RuntimeError(f"no free port left in {first}-{first + LISTEN_BLOCK - 1} on {host}")
 
 
 def sandbox_config(state_dir: Path, trunk_port: int, database_url: str = "", **overrides: str) -> hotline_config.Config:
@@ -29,18 +69,18 @@ def sandbox_config(state_dir: Path, trunk_port: int, database_url: str = "", **o
     (where the test's own SIP stack listens, so that its calls can come in as the carrier's). `overrides` are
     more HOTLINE_* variables, e.g. HOTLINE_ACD_ROUTERS="2"."""
     # RTP ports are taken one by one as calls need them; a random block keeps two sandboxes apart.
-    rtp_start = 20000 + 200 * random.randrange(0, 150)
+    rtp_start = RTP_FIRST + 200 * random.randrange(RTP_BLOCKS)
     env = {
         "HOTLINE_PATHS_STATE_DIR": str(state_dir),
-        "HOTLINE_SIP_PORT": str(free_udp_port()),
+        "HOTLINE_SIP_PORT": str(free_port()),
         "HOTLINE_SIP_RTP_START": str(rtp_start),
         "HOTLINE_SIP_RTP_END": str(rtp_start + 199),
         "HOTLINE_TRUNK_PORT": str(trunk_port),
-        "HOTLINE_AGI_PORT": str(free_tcp_port()),
-        "HOTLINE_ARI_PORT": str(free_tcp_port()),
-        "HOTLINE_AMI_PORT": str(free_tcp_port()),
-        "HOTLINE_REDIS_PORT": str(free_tcp_port()),
-        "HOTLINE_WEB_PORT": str(free_tcp_port()),
+        "HOTLINE_AGI_PORT": str(free_port()),
+        "HOTLINE_ARI_PORT": str(free_port()),
+        "HOTLINE_AMI_PORT": str(free_port()),
+        "HOTLINE_REDIS_PORT": str(free_port()),
+        "HOTLINE_WEB_PORT": str(free_port()),
         "HOTLINE_DATABASE_URL": database_url,
         # A small demo utility: seeded in about a second, still with every scenario a test may call in as.
         "HOTLINE_DEMO_CUSTOMERS": str(SANDBOX_DEMO_CUSTOMERS),

@@ -23,7 +23,7 @@ from baresip import Account, CallFailed, Config, Event, Runtime, StackEvent, Use
 from baresip.errors import AudioNotActive, AudioRestarted, BaresipError
 
 from hotline.call_events import CallEvents, CallFollow
-from hotline.sandbox import free_udp_port
+from hotline.sandbox import PHONE_RTP, free_port
 
 T = TypeVar("T")
 
@@ -120,11 +120,11 @@ class Callee:
 
 
 class SipStack:
-    """The process's SIP stack, listening on one UDP port of `host`."""
+    """The process's SIP stack, listening on one port of `host` (UDP and TCP)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
         self.host = host
-        self.port = port or free_udp_port(host)
+        self.port = port or free_port(host)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="sip-stack", daemon=True)
         self._thread.start()
@@ -139,7 +139,8 @@ class SipStack:
             audio_driver="aumem",
             # The number a call is for, when one user agent answers for many (callees): it is the To header's user.
             expose_headers=("To",),
-            extra_config_text=f"sip_listen {host}:{self.port}\n",
+            # Its media ports stay clear of the ports kept for listening servers (hotline.sandbox).
+            extra_config_text=f"sip_listen {host}:{self.port}\nrtp_ports {PHONE_RTP[0]}-{PHONE_RTP[1]}\n",
         )
         self.run(self.runtime.start(config))
 

@@ -19,7 +19,7 @@ import pytest
 from crm.models import Contact
 from hotline.call_events import CallEvents
 from hotline.config import Config
-from hotline.sandbox import free_tcp_port, free_udp_port, sandbox_config
+from hotline.sandbox import free_port, sandbox_config
 from hotline.softphone import CallResult, SipStack
 from hotline.stack import Hotline
 
@@ -140,7 +140,7 @@ class Testbed:
 
 @pytest.fixture(scope="session")
 def sip() -> Iterator[SipStack]:
-    stack = SipStack("127.0.0.1", free_udp_port())
+    stack = SipStack("127.0.0.1", free_port())
     yield stack
     stack.close()
 
@@ -556,7 +556,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from hotline import redis_server
 
     tmp = tmp_path_factory.mktemp("redis")
-    port = free_tcp_port()
+    port = free_port()
     process = redis_server.start(port, tmp / "data", tmp / "redis.log")
     yield f"redis://127.0.0.1:{port}/0"
     redis_server.stop(process)

@@ -28,7 +28,7 @@ from crm.models import Contact, SatisfactionResult, WorkOrder
 from cti import policy
 from cti.desk import AgentDesk
 from cti.policy import AgentProfile
-from hotline.sandbox import free_tcp_port
+from hotline.sandbox import free_port
 from hotline.softphone import HANG_UP, CallResult, Script
 from ivr.customers import CrmCustomers
 from ivr.fastagi import AgiChannel, FastAgiServer, Route
@@ -808,7 +808,7 @@ def test_with_redis_down_the_bill_is_refused_not_crashed(
     """The guess counter is unreachable (an IVR pointed at a Redis nobody listens on): a caller who needs the
     password is refused the bill with an explanation; a caller known by number still hears theirs."""
     contacts = testbed.hotline.contacts
-    dead = GuessLimiter(f"redis://127.0.0.1:{free_tcp_port()}/0")
+    dead = GuessLimiter(f"redis://127.0.0.1:{free_port()}/0")
     progress = IvrProgress.to_redis(testbed.config.redis.effective_url())
     ivr = Ivr(contacts, testbed.config.ivr.language, CrmCustomers(contacts.sessions), dead, progress=progress)
     needs_password = utility.customer(area="quiet", phones=0, password="777777", due_fen=100)[0]

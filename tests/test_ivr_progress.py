@@ -13,7 +13,7 @@ import redis
 
 from crm import ivr_funnel
 from hotline.events import STREAM
-from hotline.sandbox import free_tcp_port
+from hotline.sandbox import free_port
 from ivr.progress import IvrProgress
 from tests.conftest import wait_for
 
@@ -84,7 +84,7 @@ def test_events_go_out_in_order_and_the_funnel_counts_each_way_out(client: redis
 
 
 def test_with_redis_away_reporting_raises_nothing_and_says_so_once(caplog: pytest.LogCaptureFixture) -> None:
-    progress = IvrProgress(redis.Redis.from_url(f"redis://127.0.0.1:{free_tcp_port()}/0", socket_connect_timeout=0.2))
+    progress = IvrProgress(redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2))
     with caplog.at_level(logging.WARNING, logger="ivr.progress"):
         for n in range(50):
             _caller(progress, f"gone{n}", "main", ("language", "1"))

@@ -16,7 +16,7 @@ import pytest
 from crm.contacts import ContactLog
 from crm.db import make_engine, session_factory
 from hotline.config import REPO_DIR, Config
-from hotline.sandbox import environment, free_udp_port, sandbox_config
+from hotline.sandbox import environment, free_port, sandbox_config
 from hotline.stack import Hotline, StackError
 from tests.conftest import new_caller_number, wait_for
 
@@ -52,7 +52,7 @@ def _alive(pid: int) -> bool:
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[tuple[Config, subprocess.Popen[str]]]:
-    cfg = sandbox_config(tmp_path / "state", trunk_port=free_udp_port())
+    cfg = sandbox_config(tmp_path / "state", trunk_port=free_port())
     process = subprocess.Popen(
         [sys.executable, "app.py", "run"],
         cwd=REPO_DIR,

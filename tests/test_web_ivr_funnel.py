@@ -21,7 +21,7 @@ from cti.web import live
 from cti.web.backend import Backend
 from cti.web.live import LiveHub, Subscriber
 from cti.web.monitor import snapshot
-from hotline.sandbox import free_tcp_port
+from hotline.sandbox import free_port
 from hotline.softphone import Gate
 from ivr.progress import IvrProgress
 from tests.conftest import BOUND_S, Testbed, TestUtility, new_caller_number, wait_for
@@ -155,7 +155,7 @@ def test_a_funnel_that_cannot_be_read_leaves_the_rest_of_the_monitor_whole(testb
         assert snapshot(b)["ivr"]["available"] is True
         # The web's Redis client on a port nobody listens on: the funnel's read fails, the ACD's floor is read as
         # before.
-        b.redis = redis.Redis(port=free_tcp_port(), decode_responses=True, socket_connect_timeout=1, socket_timeout=1)
+        b.redis = redis.Redis(port=free_port(), decode_responses=True, socket_connect_timeout=1, socket_timeout=1)
         shot = snapshot(b)
         assert shot["ivr"] == {"available": False}
         assert {"agents", "calls"} <= set(shot["floor"]) and "total" in shot["today"]

@@ -23,7 +23,7 @@ from crm.users import Users
 from cti.web import create_app
 from cti.web.auth import FAILURES_PER_LOGIN
 from cti.web.backend import Backend
-from hotline.sandbox import free_tcp_port
+from hotline.sandbox import free_port
 from tests.conftest import Testbed, TestUtility, WebLogins, new_caller_number
 
 _serial = itertools.count(1)
@@ -223,7 +223,7 @@ def test_an_unknown_login_and_a_wrong_password_get_the_same_answer(app: Flask, w
 
 
 def test_without_redis_logging_in_is_refused_in_words(testbed: Testbed, web_logins: WebLogins) -> None:
-    config = testbed.config.with_overrides(redis={"url": f"redis://127.0.0.1:{free_tcp_port()}/0"})
+    config = testbed.config.with_overrides(redis={"url": f"redis://127.0.0.1:{free_port()}/0"})
     backend = Backend(config, testbed.hotline.contacts.sessions)
     try:
         client = create_app(config, backend).test_client()
