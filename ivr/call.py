@@ -250,20 +250,35 @@ class IvrCall:
     def _type_in(self, prompts: list[str], entry: Entry, waiting: Callable[[], None]) -> tuple[list[str], str, bool]:
         """Say the prompts and collect keys up to #, `entry.max_digits` keys, or `entry.timeout_ms` without one.
         The first key may come during the prompts (the notice of a failed try included): a caller who knows what
-        is asked types ahead. Returns what was played, the digits without #, and whether the wait timed out."""
-        played, key = self._stream(prompts, True, waiting)
+        is asked types ahead. Returns what was played, the digits without #, and whether the wait timed out.
+
+        The keys are read by one GET DATA, never key by key: Asterisk drops a key that arrives while no AGI
+        command runs, so an entry read with one command per key loses a digit whenever the next command is late.
+        The entry's own prompt is that command's prompt; only a key that cuts a notice before it (or keys held
+        from before) leaves one gap, between that key and the command that reads the rest."""
+        *notices, prompt = prompts
+        played: list[str] = []
+        key: str | None = None
+        still_to_report: Callable[[], None] | None = waiting
+        if notices or self.held:
+            # The report goes with the first notice, or with the first held key.
+            played, key = self._stream(notices, True, waiting)
+            still_to_report = None
+        if key is None:
+            typed, timed_out = self.channel.get_data(
+                self.sound(prompt), entry.timeout_ms, entry.max_digits, still_to_report
+            )
+            return [*played, prompt], typed, timed_out
         typed = ""
-        while True:
-            if key is None:
-                key = self._next_key(entry.timeout_ms)
-                if key is None:
-                    return played, typed, True
+        while key is not None:
             if key == "#":
                 return played, typed, False
             typed += key
             if len(typed) >= entry.max_digits:
                 return played, typed, False
-            key = None
+            key, self.held = (self.held[0], self.held[1:]) if self.held else (None, self.held)
+        rest, timed_out = self.channel.get_data("", entry.timeout_ms, entry.max_digits - len(typed))
+        return played, typed + rest, timed_out
 
     # -- the end of the IVR --------------------------------------------------------------------------------------
 

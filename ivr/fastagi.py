@@ -168,11 +168,15 @@ class AgiChannel:
             raise self._failed("WAIT FOR DIGIT")
         return chr(response.number) if response.number > 0 else None
 
-    def get_data(self, name: str, timeout_ms: int, max_digits: int) -> tuple[str, bool]:
-        """Play a prompt and collect up to max_digits keys (ended by #); returns (digits, timed_out)."""
-        response = self.execute(f"GET DATA {name} {timeout_ms} {max_digits}")
+    def get_data(
+        self, name: str, timeout_ms: int, max_digits: int, sent: Callable[[], None] | None = None
+    ) -> tuple[str, bool]:
+        """Play a prompt (none if `name` is empty; any key cuts it and counts) and collect up to `max_digits` keys
+        ended by #, waiting `timeout_ms` for each, all in one command; returns the digits without # and whether
+        the wait for a key timed out. `sent`: called once Asterisk has the command."""
+        response = self.execute(f"GET DATA {quote(name)} {timeout_ms} {max_digits}", sent)
         if response.result == "-1":
-            raise self._failed(f"GET DATA {name}")
+            raise self._failed(f"GET DATA {name or '(no prompt)'}")
         return response.result, response.data == "timeout"
 
     def set_variable(self, name: str, value: str) -> None:

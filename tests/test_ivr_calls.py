@@ -31,7 +31,7 @@ from cti.policy import AgentProfile
 from hotline.sandbox import free_port
 from hotline.softphone import HANG_UP, CallResult, Script
 from ivr.customers import CrmCustomers
-from ivr.fastagi import AgiChannel, FastAgiServer, Route
+from ivr.fastagi import AgiChannel, FastAgiServer, Response, Route
 from ivr.guesses import GuessLimiter
 from ivr.progress import IvrProgress
 from ivr.routes import Ivr
@@ -770,6 +770,42 @@ def test_a_key_pressed_while_no_command_runs_is_lost_in_asterisk(testbed: Testbe
     progress.close()
     assert result.script_stopped is None and result.dtmf_sent == "5", result
     assert got == [None]
+
+
+def test_an_account_number_is_read_whole_from_a_server_slower_than_the_callers_keys(
+    testbed: Testbed, utility: TestUtility
+) -> None:
+    """A caller types an account number at the phone's pace (a key about every 0.22 s) to a FastAGI server that
+    sends every command 0.3 s late (a loaded machine, exaggerated). Read key by key, each late command would let a
+    key go by unheard (the test above); read by one GET DATA, the number arrives whole, on the first try."""
+    customer = utility.customer(area="quiet", phones=0)[0]
+    routes = {
+        name: _late(route, 0.3)
+        for name, route in Ivr.for_hotline(testbed.config, testbed.hotline.contacts).routes().items()
+    }
+    entry = Scenario([LANG, ("main_menu", "1"), ("account_entry", "{account}#")], until="ivr.entry")
+    with _serving_routes(testbed, routes):
+        call = _place(testbed, entry, customer, new_caller_number())
+    assert call.all("account_entry") == [
+        {"step": "account_entry", "attempt": 1, "result": "ok", "played": ["identify/enter_account"]}
+    ]
+    assert call.contact.account_id == customer.account_id
+
+
+def _late(route: Route, by_s: float) -> Route:
+    """`route` on a server that sends each of its commands `by_s` seconds late."""
+
+    def run(channel: AgiChannel) -> None:
+        execute = channel.execute
+
+        def late(command: str, sent: Callable[[], None] | None = None) -> Response:
+            time.sleep(by_s)  # the slowness under test, not a synchronisation
+            return execute(command, sent)
+
+        channel.execute = late  # type: ignore[method-assign]
+        route(channel)
+
+    return run
 
 
 def test_no_call_left_an_error(calls: Calls) -> None:
