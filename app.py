@@ -72,12 +72,12 @@ def cmd_acd(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     import asyncio
 
     from crm import db
-    from crm.work_order_service import WorkOrderService
-    from crm.work_orders import load_policy
-    from cti import policy
+    from cti.acd import policy
+    from cti.acd.router import Router
     from cti.ari import Ari
-    from cti.router import Router
     from ivr import speech
+    from work_orders.rules import load_policy
+    from work_orders.service import WorkOrderService
 
     async def serve() -> None:
         ari = Ari(cfg.ari.host, cfg.ari.port, cfg.ari.user, cfg.secrets.ari_password)
@@ -114,11 +114,11 @@ def cmd_dialler(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 
+    from campaigns.rules import load_policy
+    from campaigns.service import CampaignService
     from crm import db
-    from crm.campaign_service import CampaignService
-    from crm.campaigns import load_policy
     from cti.ari import Ari
-    from cti.dialler import Dialler
+    from cti.outbound.dialler import Dialler
     from ivr import speech
 
     async def serve() -> None:
@@ -155,8 +155,8 @@ def cmd_web(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
 
 def cmd_agent(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     """Log an agent in on a seat, make them ready, pause them, log them out, or list agents."""
-    from cti import policy
-    from cti.desk import AgentDesk
+    from cti.acd import policy
+    from cti.acd.desk import AgentDesk
 
     desk = AgentDesk(cfg, policy.load(cfg.acd.policy))
     try:
@@ -251,17 +251,18 @@ def cmd_prompts(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
 
 def cmd_seed(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     """Seed the demo utility (city grid, customers, bills, agents, outages) into an empty database."""
-    from crm import db, demo
+    from crm import db
     from crm.tiers import TierThresholds
+    from demo import seed
 
-    customers = args.customers if args.customers is not None else (cfg.demo.customers or demo.DEFAULT_CUSTOMERS)
+    customers = args.customers if args.customers is not None else (cfg.demo.customers or seed.DEFAULT_CUSTOMERS)
     if customers <= 0:
         logging.error("--customers must be a positive number")
         return 2
     db.upgrade(cfg.database_url)
     engine = db.make_engine(cfg.database_url)
     try:
-        summary = demo.seed_if_empty(
+        summary = seed.seed_if_empty(
             engine,
             customers,
             thresholds=TierThresholds(**asdict(cfg.tiers)),

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
-from cti.policy import AgentProfile
-from cti.store import AcdStore, call_score
+from cti.acd.policy import AgentProfile
+from cti.acd.store import AcdStore, call_score
 from hotline import redis_server
 from hotline.sandbox import free_port
 

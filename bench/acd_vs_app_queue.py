@@ -25,9 +25,9 @@ from pathlib import Path
 
 import redis
 
-from cti import policy
-from cti.desk import AgentDesk
-from cti.policy import AgentProfile
+from cti.acd import policy
+from cti.acd.desk import AgentDesk
+from cti.acd.policy import AgentProfile
 from hotline.sandbox import free_port, sandbox_config
 from hotline.softphone import Seat, SipStack
 from hotline.stack import Hotline

@@ -4,7 +4,7 @@ notice.
 
     .venv/bin/python bench/campaign_bench.py [--callees 40] [--rate 2] [--concurrent 10] [--key-after 2]
 
-The trunk's pace (calls started per second, calls up at once) is the policy's (crm/campaigns.toml) unless given.
+The trunk's pace (calls started per second, calls up at once) is the policy's (campaigns/policy.toml) unless given.
 The campaign service's clock is set inside the allowed hours, so the run does not depend on the time of day.
 The callees are one user agent of the SIP stack answering for every number (SipStack.callees), as a carrier's
 network does, and measure nothing of the audio: thousands of them cost no more to the stack than one.
@@ -40,9 +40,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from campaigns.rules import CalleeState, CampaignPolicy, CampaignState, Outcome, Pace, load_policy
+from campaigns.service import Attempt, CampaignService, Recorded
 from crm import account_numbers
-from crm.campaign_service import Attempt, CampaignService, Recorded
-from crm.campaigns import CalleeState, CampaignPolicy, CampaignState, Outcome, Pace, load_policy
 from crm.models import (
     Account,
     CountyCompany,
@@ -59,14 +59,14 @@ from crm.models import (
     SupplyPoint,
     TransformerArea,
 )
-from crm.periods import LOCAL
 from crm.tiers import CustomerClass, Tier
 from cti.ari import Ari
-from cti.dialler import Dialler
+from cti.outbound.dialler import Dialler
 from hotline.sandbox import free_port, sandbox_config
 from hotline.softphone import SipStack
 from hotline.stack import Hotline
 from ivr import speech
+from reporting.periods import LOCAL
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 

@@ -18,9 +18,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crm import db, demo
+from crm import db
 from crm.models import Account, Customer, CustomerPhone
 from crm.services import CustomerService, Refusal
+from demo import seed
 
 
 def measure(name: str, call: Callable[[Any], object], inputs: list[Any]) -> dict[str, Any]:
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     url = f"sqlite:///{path}"
     db.upgrade(url)
     engine = db.make_engine(url)
-    seeded = demo.seed_if_empty(engine, args.customers, progress=sys.stderr.isatty())
+    seeded = seed.seed_if_empty(engine, args.customers, progress=sys.stderr.isatty())
     print(seeded.lines()[0])
     rng = random.Random(1)
     with engine.connect() as connection:

@@ -16,12 +16,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from crm import db, demo
+from crm import db
+from demo import seed
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="time the demo seed")
-    parser.add_argument("--customers", type=int, default=demo.DEFAULT_CUSTOMERS)
+    parser.add_argument("--customers", type=int, default=seed.DEFAULT_CUSTOMERS)
     parser.add_argument("--database-url", help="an empty database (default: a new SQLite file)")
     args = parser.parse_args(argv)
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='hotline-seed-')) / 'seed.db'}"
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = db.make_engine(url)
     try:
         started = time.perf_counter()
-        summary = demo.seed_if_empty(engine, args.customers, progress=sys.stderr.isatty())
+        summary = seed.seed_if_empty(engine, args.customers, progress=sys.stderr.isatty())
         seconds = time.perf_counter() - started
     finally:
         engine.dispose()

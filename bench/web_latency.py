@@ -13,7 +13,7 @@ Measures:
   monitor         `--agents` agents logged in (`--talking` of them on connected calls, the rest in wrap-up or
                   paused) and `--waiting` calls waiting, written with AcdStore's own scripts; then `--changes` times
                   one agent goes ready or back to paused (AcdStore.set_agent_state, the event published by
-                  cti.notifier.Notifier): publish -> a monitor.floor snapshot that shows it reaching a WebSocket
+                  cti.acd.notifier.Notifier): publish -> a monitor.floor snapshot that shows it reaching a WebSocket
                   client with the supervisor's session, and, separately, -> the agent's tile in /monitor in Chromium
                   changing its data-state. Also the snapshot's size and the time to build one.
 Prints a JSON document and a table. Both clocks are this machine's wall clock (time.time() and Date.now()).
@@ -48,10 +48,10 @@ from websockets.sync.client import ClientConnection, connect
 
 from crm.models import Account, Role, User
 from crm.users import set_password
-from cti.notifier import Notifier
-from cti.policy import AgentProfile
+from cti.acd.notifier import Notifier
+from cti.acd.policy import AgentProfile
+from cti.acd.store import AcdStore, call_score, connect_redis
 from cti.screenpop import plain
-from cti.store import AcdStore, call_score, connect_redis
 from cti.web import monitor
 from cti.web.backend import Backend
 from hotline.events import STREAM, event

@@ -27,11 +27,13 @@ from typing import Any, cast
 
 from sqlalchemy import Engine, Table, func, select, text
 
-from crm import db, demo, periods
-from crm.bulk import BulkLoader
+from crm import db
 from crm.models import Account, Feeder, Role, Substation, SupplyPoint, TransformerArea, WorkOrder
-from crm.work_order_service import NewWorkOrder, OrderFilter, WorkOrderService
-from crm.work_orders import Actor, Kind, Origin, State, load_policy, order_number, status_of
+from demo import seed
+from demo.bulk import BulkLoader
+from reporting import periods
+from work_orders.rules import Actor, Kind, Origin, State, load_policy, order_number, status_of
+from work_orders.service import NewWorkOrder, OrderFilter, WorkOrderService
 
 KINDS = ((Kind.REPAIR, 50), (Kind.COMPLAINT, 15), (Kind.CONSULTATION, 15), (Kind.BUSINESS, 15), (Kind.SUGGESTION, 5))
 STATES = (
@@ -197,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     now = periods.now_utc()
     rng = random.Random(95598)
     started = time.perf_counter()
-    demo.seed_if_empty(engine, args.customers, now=now, progress=sys.stderr.isatty())
+    seed.seed_if_empty(engine, args.customers, now=now, progress=sys.stderr.isatty())
     seeded_demo = time.perf_counter() - started
     started = time.perf_counter()
     counts = seed_orders(engine, args.orders, now, rng)

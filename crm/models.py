@@ -342,7 +342,7 @@ class Outage(Base):
     reason: Mapped[str] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # How it became known: "recorded" (entered by staff, or planned work), "calls" (raised from repair calls by
-    # crm/work_orders.py's correlation rule).
+    # work_orders/rules.py's correlation rule).
     origin: Mapped[str] = mapped_column(String(16), default="recorded", server_default="recorded")
     # True while the outage is only inferred from calls and no crew has confirmed it (疑似故障停电).
     suspected: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -407,7 +407,7 @@ class SatisfactionResult(Base):
 class WorkOrder(Base):
     """A work order (工单): a repair, complaint, consultation, business application or suggestion, with the
     customer and supply point it is about, the call it came from, and where it is in the 95598 flow. The flow's
-    rules are crm/work_orders.py; crm/work_order_service.py makes every change and writes its WorkOrderStep."""
+    rules are work_orders/rules.py; work_orders/service.py makes every change and writes its WorkOrderStep."""
 
     __tablename__ = "work_orders"
     __table_args__ = (
@@ -422,7 +422,7 @@ class WorkOrder(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # GD<yyyymmdd><id>: read out digit by digit on the phone.
     number: Mapped[str] = mapped_column(String(24), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))  # a crm.work_orders.Kind
+    kind: Mapped[str] = mapped_column(String(16))  # a work_orders.rules.Kind
     state: Mapped[str] = mapped_column(String(16), default="created", server_default="created")  # a State
     # open until archived: what the customer 360 lists by (kept in step with `state` by the service).
     status: Mapped[str] = mapped_column(String(16))
@@ -472,7 +472,7 @@ class WorkOrderStep(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
-    # A crm.work_orders.Action, or create, escalate, attach.
+    # A work_orders.rules.Action, or create, escalate, attach.
     action: Mapped[str] = mapped_column(String(16))
     from_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
     to_state: Mapped[str] = mapped_column(String(16))
@@ -523,7 +523,7 @@ class TierChange(Base):
 
 class QueueLogEntry(Base):
     """One ACD event, with the fields of Asterisk's queue_log (time, callid, queuename, agent, event, data1..5),
-    so that the reports and tools that read queue_log read this too. cti/notifier.py says what each event means."""
+    so that the reports and tools that read queue_log read this too. cti/acd/notifier.py says what each event means."""
 
     __tablename__ = "queue_log"
 
@@ -545,12 +545,12 @@ class QueueLogEntry(Base):
 
 class Campaign(Base):
     """An outbound notice campaign (外呼任务): a list of customers to call and the message they hear. Its rules are
-    crm/campaigns.py; crm/campaign_service.py makes every change."""
+    campaigns/rules.py; campaigns/service.py makes every change."""
 
     __tablename__ = "campaigns"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # a crm.campaigns.CampaignKind
+    kind: Mapped[str] = mapped_column(String(16))  # a campaigns.rules.CampaignKind
     state: Mapped[str] = mapped_column(String(16), index=True)  # a CampaignState
     name: Mapped[str] = mapped_column(String(128))
     # The carrier trunk its calls leave by (a name in the campaign policy's [trunks]).
@@ -587,14 +587,14 @@ class CampaignCallee(Base):
     language: Mapped[str] = mapped_column(String(8))
     # This callee's own variables (a bill's amount and due date); {} when the campaign's are enough.
     variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(String(16))  # a crm.campaigns.CalleeState
+    state: Mapped[str] = mapped_column(String(16))  # a campaigns.rules.CalleeState
     # Attempts reported (lost ones are not counted).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     # Set while dialling: the claim's token and moment (a claim too old is released).
     claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    last_outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)  # a crm.campaigns.Outcome
+    last_outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)  # a campaigns.rules.Outcome
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
@@ -629,7 +629,7 @@ class CallOptOut(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # a crm.campaigns.CampaignKind
+    kind: Mapped[str] = mapped_column(String(16))  # a campaigns.rules.CampaignKind
     # Where it was asked: "call" (pressed during a notice), "agent", "api".
     source: Mapped[str] = mapped_column(String(16))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -13,9 +13,9 @@ from sqlalchemy import Connection, Select, and_, bindparam, case, func, insert, 
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
-from crm import periods
 from crm.models import Account, Bill, Contact, Customer, TierChange
 from crm.tiers import Behaviour, Tier, TierThresholds, decide_tier
+from reporting import periods
 
 # Customers per transaction: short enough that the IVR's own writes never wait long for SQLite's one writer.
 CHUNK = 5000

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Connection, Row, Select, and_, bindparam, 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm import account_numbers, periods
+from crm import account_numbers
 from crm.models import (
     Account,
     Agent,
@@ -40,6 +40,7 @@ from crm.models import (
 )
 from crm.tiers import CustomerClass, Tier
 from crm.verification import verify_secret
+from reporting import periods
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm import periods
 from crm.models import Agent, Role, User
 from crm.verification import hash_secret, verify_secret
+from reporting import periods
 
 # A hash to check against when the login is unknown, so that an unknown login takes as long as a wrong password.
 _UNKNOWN = hash_secret(secrets.token_urlsafe(12))

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm.campaigns import CampaignKind, message_from_json
+from campaigns.rules import CampaignKind, message_from_json
 from crm.models import Account, Campaign, CampaignAttempt, CampaignCallee, Contact
 from crm.services import CustomerService, Refusal
 
@@ -56,7 +56,7 @@ class ScreenPop:
     ) -> None:
         self.sessions = sessions
         self.customers = customers
-        # The ACD's record of a live call (cti.store's acd:call hash), by call id.
+        # The ACD's record of a live call (cti.acd.store's acd:call hash), by call id.
         self.call_fields = call_fields
 
     def build(self, call: str, fields: dict[str, str] | None = None) -> dict[str, Any]:

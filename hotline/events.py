@@ -1,5 +1,5 @@
 """The hotline's one event format: what the ACD and the IVR report, on one Redis stream (for replay) and the pub/sub
-channel of the same name (for live pages and tests). The ACD publishes through cti/notifier.py, the IVR through
+channel of the same name (for live pages and tests). The ACD publishes through cti/acd/notifier.py, the IVR through
 ivr/progress.py; both build events here.
 
 An event is one JSON object:
@@ -47,7 +47,7 @@ A call's time in self-service (queue and agent are null; call is the channel's u
   ivr.end    the call left self-service: {line, outcome: completed | human | abandoned | error, at (the menu or
              step it was in), reason (to a person: why), failed_at (the menu failed three times, if that was why)}
 
-The queue log (cti/notifier.py) keeps the queue and agent events with Asterisk's queue_log fields; supervision and
+The queue log (cti/acd/notifier.py) keeps the queue and agent events with Asterisk's queue_log fields; supervision and
 IVR events are not queue events and stay out of it.
 """
 

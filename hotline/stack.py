@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from crm import db, demo
+from crm import db
 from crm.contacts import ContactLog
 from crm.tiers import TierThresholds
+from demo import seed
 from hotline import redis_server
 from hotline.asterisk import Asterisk
 from hotline.config import REPO_DIR, Config
@@ -29,7 +30,7 @@ from ivr import prompts
 from ivr.fastagi import FastAgiServer
 from ivr.routes import Ivr
 
-# The outbound dialler's Stasis app (cti/dialler.py APP): held once the dialler is up.
+# The outbound dialler's Stasis app (cti/outbound/dialler.py APP): held once the dialler is up.
 DIALLER_APP = "hotline-outbound"
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class Hotline:
         self.engine = db.make_engine(config.database_url)
         self.contacts = ContactLog(db.session_factory(self.engine))
         # What the demo seed made on this start, if it made anything (`app.py run` prints it).
-        self.demo: demo.DemoSummary | None = None
+        self.demo: seed.DemoSummary | None = None
 
     @property
     def run_file(self) -> Path:
@@ -116,7 +117,7 @@ class Hotline:
         """On an empty database, seed the demo utility so that a new user can call in at once."""
         if self.config.demo.customers <= 0:
             return
-        summary = demo.seed_if_empty(
+        summary = seed.seed_if_empty(
             self.engine,
             self.config.demo.customers,
             thresholds=TierThresholds(**asdict(self.config.tiers)),
@@ -265,7 +266,7 @@ class Hotline:
             stop_child(process, f"acd router {home}")
         self.routers.clear()
         if self.dialler is not None:
-            # It lets its calls in flight end (or hangs up on them) and reports them: cti.dialler.Dialler drain_s.
+            # It lets its calls in flight end (or hangs up on them) and reports them (Dialler.drain_s).
             stop_child(self.dialler, "dialler", grace=20)
             self.dialler = None
         if self.web is not None:

@@ -13,13 +13,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm import periods, services
+from crm import services
 from crm.models import Contact, Customer, SatisfactionResult
 from crm.services import CustomerService, Problem, Refusal
 from crm.tiers import Tier
-from crm.work_order_service import NewWorkOrder, WorkOrderService
-from crm.work_orders import Actor, Kind, Origin, load_policy
 from ivr.call import Identity
+from reporting import periods
+from work_orders.rules import Actor, Kind, Origin, load_policy
+from work_orders.service import NewWorkOrder, WorkOrderService
 
 # Who the work-order history names for what the IVR does.
 IVR = Actor.system("IVR")
@@ -104,9 +105,9 @@ class CustomerData(Protocol):
 
 class CrmCustomers:
     """CustomerData over crm: the read services of crm.services, repair orders and outage reports through
-    crm.work_order_service, and the few writes the IVR makes itself (the contact's account and language, a
+    work_orders.service, and the few writes the IVR makes itself (the contact's account and language, a
     satisfaction score) until crm offers them as services. `work_orders` defaults to the service with the
-    policy file in the repository (crm/work_orders.toml)."""
+    policy file in the repository (work_orders/policy.toml)."""
 
     def __init__(self, sessions: sessionmaker[Session], work_orders: WorkOrderService | None = None) -> None:
         self.sessions = sessions

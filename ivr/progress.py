@@ -1,6 +1,6 @@
 """What the IVR reports about each call in self-service, as it happens: the ivr.* events of the hotline's one event
 format (hotline/events.py) on the shared stream, and, kept from them in Redis, the calls now in self-service with
-the menu each waits at and the day's funnel (keys and definitions in crm/ivr_funnel.py).
+the menu each waits at and the day's funnel (keys and definitions in reporting/ivr_funnel.py).
 
 A call's thread only queues its events: one background thread sends them to Redis, in order, a batch per round
 trip, so a prompt never waits for Redis. With Redis away the events are dropped (logged once per outage), and the
@@ -20,8 +20,8 @@ from typing import Any
 
 import redis
 
-from crm.ivr_funnel import DAY_KEEP_S, FUNNEL_LINES, NOW_KEY, day_key
 from hotline.events import STREAM, STREAM_LENGTH, event
+from reporting.ivr_funnel import DAY_KEEP_S, FUNNEL_LINES, NOW_KEY, day_key
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 BACKLOG = 50_000
 
 
-# A batch of events, published and kept in one step (crm/ivr_funnel.py lists the keys and what they hold).
+# A batch of events, published and kept in one step (reporting/ivr_funnel.py lists the keys and what they hold).
 # KEYS: the stream, ivr:now, the day's funnel. ARGV: stream length, now (ms), days' keep (s), funnel lines
 # (comma-separated), then the events' JSON payloads.
 _SEND = """

@@ -7,7 +7,7 @@
 3. The neighbours too: a known outage in the area (planned, a fault, or one suspected from other callers' reports)
    is told with its cause and expected restoration, and the call is attached to it rather than opening an order;
    otherwise a repair work order (抢修工单) is opened and its number read back. Such orders are what reveals an
-   outage nobody knew of (crm/work_orders.py's correlation rule).
+   outage nobody knew of (work_orders/rules.py's correlation rule).
 A home on a shared meter, or whose breaker has not tripped, gets a work order: the fault may be on the utility's side.
 """
 
@@ -17,13 +17,13 @@ from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 
-from crm.work_orders import spoken_digits
 from ivr import speech
 from ivr.call import Identity, IvrCall
 from ivr.customers import CustomerData, OutageNotice
 from ivr.identify import Identification
 from ivr.menu import Menu
 from ivr.outages import outage_words
+from work_orders.rules import spoken_digits
 
 SCOPE = Menu("repair_scope", ("repair/scope",), {"1": "home", "2": "neighbours"})
 # The caller walks to the meter box: more time to answer.

@@ -13,8 +13,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from crm.contacts import ContactDraft, ContactLog
-from crm.work_order_service import WorkOrderService
-from crm.work_orders import load_policy
 from hotline.config import Config
 from ivr.billing import BillEnquiry
 from ivr.call import IvrCall, ToPerson
@@ -26,6 +24,8 @@ from ivr.menu import Menu
 from ivr.outages import OutageCheck
 from ivr.progress import IvrProgress
 from ivr.repair import RepairTriage
+from work_orders.rules import load_policy
+from work_orders.service import WorkOrderService
 
 log = logging.getLogger(__name__)
 

@@ -434,22 +434,23 @@ class DemoDatabase:
     url: str
     engine: Any
     sessions: Any
-    summary: Any  # crm.demo.DemoSummary
+    summary: Any  # crm.seed.DemoSummary
 
     def caller(self, scenario: str) -> Any:
-        """The demo caller (crm.demo.DemoCaller) of a scenario, e.g. "in arrears"."""
+        """The demo caller (crm.seed.DemoCaller) of a scenario, e.g. "in arrears"."""
         return next(c for c in self.summary.callers if c.scenario == scenario)
 
 
 @contextlib.contextmanager
 def demo_database(backend: str, directory: Path, customers: int) -> Iterator[DemoDatabase]:
-    from crm import db, demo
+    from crm import db
+    from demo import seed
 
     with scratch_database(backend, directory) as url:
         db.upgrade(url)
         engine = db.make_engine(url)
         try:
-            summary = demo.seed_if_empty(engine, customers, progress=False)
+            summary = seed.seed_if_empty(engine, customers, progress=False)
             yield DemoDatabase(backend, url, engine, db.session_factory(engine), summary)
         finally:
             engine.dispose()
@@ -532,12 +533,12 @@ def monitor(browser: Any, testbed: Testbed, web_logins: WebLogins) -> Iterator[A
 
 
 def on_acd_store(testbed: Testbed, work: Callable[[Any], Awaitable[None]]) -> None:
-    """Run `work` on the ACD's Redis state (a cti.store.AcdStore) of the testbed, on a thread of its own: a page
+    """Run `work` on the ACD's Redis state (a cti.acd.store.AcdStore) of the testbed, on a thread of its own: a page
     test's thread has Playwright's event loop running on it."""
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    from cti.store import AcdStore, connect_redis
+    from cti.acd.store import AcdStore, connect_redis
 
     async def run() -> None:
         client = connect_redis(testbed.config.redis.effective_url())
@@ -564,9 +565,9 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def desk(testbed: Testbed) -> Iterator[Any]:
-    """The ACD's desk (cti.desk.AgentDesk) on the testbed, as the CLI and the pages use it."""
-    from cti import policy
-    from cti.desk import AgentDesk
+    """The ACD's desk (cti.acd.desk.AgentDesk) on the testbed, as the CLI and the pages use it."""
+    from cti.acd import policy
+    from cti.acd.desk import AgentDesk
 
     desk = AgentDesk(testbed.config, policy.load(testbed.config.acd.policy))
     yield desk

@@ -17,12 +17,12 @@ import pytest
 import redis
 
 from crm.db import make_engine, session_factory
-from crm.queue_log import QueueLog
-from cti.desk import AgentDesk
-from cti.notifier import queue_log_name
-from cti.policy import AgentProfile
+from cti.acd.desk import AgentDesk
+from cti.acd.notifier import queue_log_name
+from cti.acd.policy import AgentProfile
 from hotline import redis_server
 from hotline.softphone import CallResult, Seat
+from reporting.queue_log import QueueLog
 from tests.conftest import Testbed, new_caller_number, wait_for
 
 _seat_numbers = itertools.count()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cti import policy
-from cti.store import call_score
+from cti.acd import policy
+from cti.acd.store import call_score
 
 
 def test_key_accounts_start_with_their_manager_and_others_skip_those_steps() -> None:

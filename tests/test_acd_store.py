@@ -7,8 +7,8 @@ import asyncio
 
 import redis.asyncio as aioredis
 
-from cti.policy import AgentProfile
-from cti.store import AcdStore, call_score
+from cti.acd.policy import AgentProfile
+from cti.acd.store import AcdStore, call_score
 
 
 def _run(redis_url: str, scenario) -> object:  # type: ignore[no-untyped-def]

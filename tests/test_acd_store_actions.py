@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import time
 
-from cti.policy import AgentProfile
-from cti.services import floor_view
-from cti.store import AcdStore, Refused, SupervisionStart, Transferred, call_score
+from cti.acd.policy import AgentProfile
+from cti.acd.services import floor_view
+from cti.acd.store import AcdStore, Refused, SupervisionStart, Transferred, call_score
 from tests.test_acd_store import _run
 
 

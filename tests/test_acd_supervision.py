@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from crm.db import make_engine, session_factory
-from crm.queue_log import QueueLog
-from cti.desk import AgentDesk
-from cti.notifier import queue_log_name
+from cti.acd.desk import AgentDesk
+from cti.acd.notifier import queue_log_name
 from hotline.softphone import Seat
+from reporting.queue_log import QueueLog
 from tests import test_acd
 from tests.conftest import Testbed, wait_for
 

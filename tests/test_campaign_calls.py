@@ -1,9 +1,9 @@
 """The outbound dialler end to end: campaigns built by the campaign service in the session's hotline database, the
-dialler (cti/dialler.py) running against the real Asterisk's ARI, and real SIP callees on the test SIP stack, which
-is the carrier: Asterisk's calls to `PJSIP/<number>@trunk` arrive there and are answered (or rejected) by a user
-agent per number. The service's clock is the test's, set inside or outside the allowed hours and moved forward to
-the next retry, so no test waits for a policy's minutes. Assertions are on what the service recorded (attempts,
-callees, the campaign's state), what the callees' phones saw, and the ACD's events."""
+dialler (cti/outbound/dialler.py) running against the real Asterisk's ARI, and real SIP callees on the test SIP
+stack, which is the carrier: Asterisk's calls to `PJSIP/<number>@trunk` arrive there and are answered (or rejected)
+by a user agent per number. The service's clock is the test's, set inside or outside the allowed hours and moved
+forward to the next retry, so no test waits for a policy's minutes. Assertions are on what the service recorded
+(attempts, callees, the campaign's state), what the callees' phones saw, and the ACD's events."""
 
 from __future__ import annotations
 
@@ -31,8 +31,7 @@ from baresip.errors import AudioNotActive, AudioRestarted, BaresipError
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
-from crm.campaign_service import CampaignService
-from crm.campaigns import (
+from campaigns.rules import (
     BillMessage,
     CalleeState,
     CampaignKind,
@@ -43,6 +42,7 @@ from crm.campaigns import (
     RestorationMessage,
     load_policy,
 )
+from campaigns.service import CampaignService
 from crm.models import (
     CampaignAttempt,
     CampaignCallee,
@@ -53,17 +53,17 @@ from crm.models import (
     OutageScope,
     TransformerArea,
 )
-from crm.periods import LOCAL
 from crm.services import CustomerService
-from cti import policy as acd_policy
+from cti.acd import policy as acd_policy
+from cti.acd.desk import AgentDesk
+from cti.acd.policy import AgentProfile
 from cti.ari import Ari
-from cti.desk import AgentDesk
-from cti.dialler import Dialler, notice_prompts, outcome_of_cause
-from cti.policy import AgentProfile
+from cti.outbound.dialler import Dialler, notice_prompts, outcome_of_cause
 from cti.screenpop import ScreenPop
 from hotline.config import REPO_DIR
 from hotline.softphone import Callee
 from ivr import prompts, speech
+from reporting.periods import LOCAL
 from tests.conftest import Testbed, TestUtility, WebLogins, wait_for
 from tests.test_web_browser import logged_in
 
@@ -149,7 +149,7 @@ class Clock:
             self.started = time.monotonic()
 
 
-# Answered calls first go through Asterisk's answering-machine detection (crm/campaigns.toml [machines]): a callee
+# Answered calls first go through Asterisk's answering-machine detection (campaigns/policy.toml [machines]): a callee
 # who says nothing is taken for a person after amd.conf's initial_silence (2.5 s), and only then hears the notice.
 # A callee's keys are pressed this much later than they would be without it.
 DETECTION_S = 3.0

@@ -17,9 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crm import account_numbers, db
-from crm.campaign_service import CampaignService, InvalidRequestError
-from crm.campaigns import (
+from campaigns.rules import (
     BillMessage,
     CalleeState,
     CampaignKind,
@@ -30,6 +28,8 @@ from crm.campaigns import (
     RestorationMessage,
     load_policy,
 )
+from campaigns.service import CampaignService, InvalidRequestError
+from crm import account_numbers, db
 from crm.models import (
     Account,
     Agent,
@@ -51,8 +51,8 @@ from crm.models import (
     SupplyPoint,
     TransformerArea,
 )
-from crm.periods import LOCAL
 from crm.tiers import CustomerClass, Tier
+from reporting.periods import LOCAL
 from tests.conftest import scratch_database
 
 POLICY = load_policy()  # busy 3 x 10 min, no answer 3 x 30 min, failed 2 x 5 min; claims lapse after 300 s

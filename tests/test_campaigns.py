@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crm.campaigns import (
+from campaigns.rules import (
     DEFAULT_POLICY,
     FINAL,
     TRANSITIONS,
@@ -42,8 +42,8 @@ from crm.campaigns import (
     parse_policy,
     route_for,
 )
-from crm.periods import LOCAL
 from crm.tiers import Tier
+from reporting.periods import LOCAL
 
 S, A = CampaignState, CampaignAction
 LEGAL = {

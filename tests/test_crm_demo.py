@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
-from crm import db, demo, periods
+from crm import db
 from crm.contacts import ContactLog
 from crm.models import (
     Account,
@@ -30,8 +30,10 @@ from crm.models import (
     TransformerArea,
 )
 from crm.tiers import CustomerClass, Tier
+from demo import seed
 from hotline.config import REPO_DIR
 from hotline.sandbox import SANDBOX_DEMO_CUSTOMERS
+from reporting import periods
 from tests.conftest import CRM_DEMO_CUSTOMERS, DemoDatabase, Testbed, scratch_database
 
 
@@ -41,14 +43,14 @@ def _count(engine: Engine, model: type) -> int:
 
 
 def test_a_city_grid_of_thousands_of_transformer_areas_at_full_size() -> None:
-    substations, feeders, areas = demo.grid_size(100_000)
+    substations, feeders, areas = seed.grid_size(100_000)
     assert areas >= 4000 and feeders >= 200 and substations >= 20
-    assert demo.grid_size(10) == (12, 24, 48)
+    assert seed.grid_size(10) == (12, 24, 48)
 
 
 def test_the_demo_is_a_realistic_utility(demo_utility: DemoDatabase) -> None:
     engine = demo_utility.engine
-    substations, feeders, areas = demo.grid_size(CRM_DEMO_CUSTOMERS)
+    substations, feeders, areas = seed.grid_size(CRM_DEMO_CUSTOMERS)
     assert _count(engine, CountyCompany) == 6
     assert (_count(engine, Substation), _count(engine, Feeder)) == (substations, feeders)
     assert _count(engine, TransformerArea) == areas
@@ -103,7 +105,7 @@ def test_the_demo_is_a_realistic_utility(demo_utility: DemoDatabase) -> None:
 def test_seeding_again_changes_nothing(small_demo_utility: DemoDatabase) -> None:
     engine = small_demo_utility.engine
     before = [_count(engine, model) for model in (Customer, Account, Bill, Outage)]
-    again = demo.seed_if_empty(engine, 300, progress=False)
+    again = seed.seed_if_empty(engine, 300, progress=False)
     assert not again.created and again.callers == ()
     # The agents are listed again (for whoever missed the first print); the callers' secrets are not.
     assert again.agents == small_demo_utility.summary.agents
@@ -158,7 +160,7 @@ def test_the_same_size_seeds_the_same_utility_on_both_databases(empty_database: 
             db.upgrade(url)
             engine = db.make_engine(url)
             try:
-                summary = demo.seed_if_empty(engine, 400, now=now, progress=False)
+                summary = seed.seed_if_empty(engine, 400, now=now, progress=False)
                 assert summary.created
                 snapshots.append(_snapshot(engine))
             finally:

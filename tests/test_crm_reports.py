@@ -13,23 +13,7 @@ import pytest
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm import account_numbers, db, periods
-from crm.floor_figures import (
-    ADDMEMBER,
-    CONNECT,
-    PAUSE,
-    REMOVEMEMBER,
-    UNPAUSE,
-    WRAPUP,
-    CallRows,
-    Pause,
-    Period,
-    QueueRow,
-    ServiceFigures,
-    WrapUp,
-    follow_agent,
-    mask_caller,
-)
+from crm import account_numbers, db
 from crm.models import (
     Account,
     Agent,
@@ -46,8 +30,25 @@ from crm.models import (
     SupplyPoint,
     TransformerArea,
 )
-from crm.reports import Reports
 from crm.tiers import CustomerClass, Tier
+from reporting import periods
+from reporting.floor_figures import (
+    ADDMEMBER,
+    CONNECT,
+    PAUSE,
+    REMOVEMEMBER,
+    UNPAUSE,
+    WRAPUP,
+    CallRows,
+    Pause,
+    Period,
+    QueueRow,
+    ServiceFigures,
+    WrapUp,
+    follow_agent,
+    mask_caller,
+)
+from reporting.reports import Reports
 
 DAY = date(2026, 11, 2)
 PERIOD = Period.local_days(DAY)

@@ -8,11 +8,11 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from crm import periods
 from crm.models import Account, Bill, Contact, Customer, TierChange
 from crm.retier import retier
 from crm.services import Customer360, CustomerService
 from crm.tiers import CustomerClass, Tier, TierThresholds
+from reporting import periods
 from tests.conftest import DemoDatabase
 
 DEFAULTS = TierThresholds()

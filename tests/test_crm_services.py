@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-from crm import account_numbers, db, periods
+from crm import account_numbers, db
 from crm.models import (
     Account,
     Bill,
@@ -39,6 +39,7 @@ from crm.services import (
     Refusal,
 )
 from crm.tiers import CustomerClass, Tier
+from reporting import periods
 from tests.conftest import DemoDatabase
 
 

@@ -1,11 +1,12 @@
-"""The self-service funnel's arithmetic (crm/ivr_funnel.py): calls at each menu now, containment, trouble spots."""
+"""The self-service funnel's arithmetic (reporting/ivr_funnel.py): calls at each menu now, containment, trouble
+spots."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
 
-from crm.ivr_funnel import STALE_S, TROUBLE_SPOTS, day_key, funnel
+from reporting.ivr_funnel import STALE_S, TROUBLE_SPOTS, day_key, funnel
 
 NOW_MS = 1_800_000_000_000
 

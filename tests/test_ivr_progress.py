@@ -1,5 +1,5 @@
 """What the IVR reports (ivr/progress.py) lands in a real Redis: the events on the shared stream in order, the
-calls now in self-service, and the day's funnel that the monitor reads (crm/ivr_funnel.py); and with Redis away,
+calls now in self-service, and the day's funnel that the monitor reads (reporting/ivr_funnel.py); and with Redis away,
 reporting costs a call nothing and raises nothing."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 import pytest
 import redis
 
-from crm import ivr_funnel
 from hotline.events import STREAM
 from hotline.sandbox import free_port
 from ivr.progress import IvrProgress
+from reporting import ivr_funnel
 from tests.conftest import wait_for
 
 NOON = datetime(2026, 12, 7, 4, 0, tzinfo=UTC)  # 12:00 in Beijing

@@ -49,6 +49,7 @@ def test_a_port_with_a_udp_socket_is_not_offered(monkeypatch: pytest.MonkeyPatch
 
 
 def test_two_test_workers_draw_from_blocks_of_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HOTLINE_PORT_BLOCK", raising=False)
     drawn = {}
     for worker in ("gw0", "gw1", "gw3"):
         monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
@@ -80,3 +81,10 @@ class _StartAt(random.Random):
 
     def randrange(self, *args: object, **kwargs: object) -> int:
         return self.offset
+
+
+def test_a_second_run_on_the_machine_moves_to_blocks_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
+    monkeypatch.setenv("HOTLINE_PORT_BLOCK", "5")
+    first = sandbox.LISTEN_FIRST + sandbox.LISTEN_BLOCK * 6
+    assert all(first <= free_port() < first + sandbox.LISTEN_BLOCK for _ in range(5))

@@ -17,8 +17,8 @@ from flask.testing import FlaskClient
 from playwright.sync_api import Browser, expect
 from sqlalchemy import func, select
 
-from crm.campaign_service import CampaignService
-from crm.campaigns import CampaignState, load_policy
+from campaigns.rules import CampaignState, load_policy
+from campaigns.service import CampaignService
 from crm.models import (
     Account,
     Agent,
@@ -34,13 +34,13 @@ from crm.models import (
     TransformerArea,
 )
 from crm.users import Users, set_password
-from crm.work_order_service import NewWorkOrder
-from crm.work_orders import Actor, Kind, Origin
 from cti.web import create_app
 from cti.web.backend import Backend
 from tests.conftest import Testbed, TestUtility, WebLogins, new_caller_number, wait_for
 from tests.test_web_browser import logged_in
 from tests.test_web_outages import client_of, new_area
+from work_orders.rules import Actor, Kind, Origin
+from work_orders.service import NewWorkOrder
 
 _serial = itertools.count(1)
 # Bills this large are the tests' own: a bill campaign with this floor finds the tests' customers, not the demo's.

@@ -1,6 +1,6 @@
 """The self-service funnel (自助语音漏斗) on the supervisor's monitor: in real headless Chromium, a real SIP caller
 waiting at a menu shows there, and once the caller is served by self-service today's containment moves as
-crm/ivr_funnel.py defines it; the IVR's reports bring the supervisors a fresh snapshot at once; and a funnel that
+reporting/ivr_funnel.py defines it; the IVR's reports bring the supervisors a fresh snapshot at once; and a funnel that
 cannot be read leaves the rest of the monitor whole."""
 
 from __future__ import annotations

@@ -22,26 +22,26 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from crm.campaign_service import CampaignService
-from crm.campaigns import CampaignAction, CampaignKind, CampaignState, load_policy
-from crm.floor_figures import mask_caller
+from campaigns.rules import CampaignAction, CampaignKind, CampaignState, load_policy
+from campaigns.service import CampaignService
 from crm.models import Contact, CountyCompany, Role, User
-from crm.queue_log import QueueLog
 from crm.tiers import Tier
 from crm.users import Users, set_password
-from crm.work_order_service import NewWorkOrder, WorkOrderService
-from crm.work_orders import Action, Actor, Kind, Origin, State
-from crm.work_orders import load_policy as load_order_policy
-from cti.notifier import queue_log_name
-from cti.store import AcdStore, call_score
+from cti.acd.notifier import queue_log_name
+from cti.acd.store import AcdStore, call_score
 from cti.web import desk, i18n
 from ivr import billing, identify, outages, repair, routes
 from ivr import call as ivr_call
 from ivr.menu import Entry, Menu
 from ivr.progress import IvrProgress
+from reporting.floor_figures import mask_caller
+from reporting.queue_log import QueueLog
 from tests.conftest import Testbed, TestUtility, WebLogins, new_caller_number, on_acd_store
 from tests.test_web_browser import base_url, logged_in
 from tests.test_web_campaigns import planned_outage
+from work_orders.rules import Action, Actor, Kind, Origin, State
+from work_orders.rules import load_policy as load_order_policy
+from work_orders.service import NewWorkOrder, WorkOrderService
 
 LIVE = 20_000  # ms: the monitor's figures are recomputed every few seconds and pushed
 APP = "lang-test"  # no router holds this Stasis app: none reconciles the scene's calls against Asterisk

@@ -14,18 +14,18 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import select
 
-from crm import periods
-from crm.floor_figures import Period
 from crm.models import CountyCompany, Role, User
-from crm.reports import Reports
 from crm.users import Users, agent_skills, set_password
-from crm.work_order_service import NewWorkOrder, OrderDetail, OrderFilter, WorkOrderService
-from crm.work_orders import Action, Actor, Kind, Origin, State, load_policy
-from cti.desk import AgentDesk
+from cti.acd.desk import AgentDesk
 from hotline.softphone import HANG_UP
+from reporting import periods
+from reporting.floor_figures import Period
+from reporting.reports import Reports
 from tests.conftest import BOUND_S, Testbed, TestUtility, WebLogins, wait_for
 from tests.test_acd import Floor
 from tests.test_web_browser import LANG, logged_in
+from work_orders.rules import Action, Actor, Kind, Origin, State, load_policy
+from work_orders.service import NewWorkOrder, OrderDetail, OrderFilter, WorkOrderService
 
 LIVE = 20_000  # ms: the monitor's figures are recomputed every few seconds and pushed
 

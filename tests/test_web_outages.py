@@ -14,15 +14,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from crm.models import Account, Agent, Contact, CountyCompany, Feeder, Role, Substation, TransformerArea
-from crm.queue_log import QueueLog
 from crm.users import Users
-from crm.work_order_service import NewWorkOrder
-from crm.work_orders import Actor, Kind, Origin
-from cti.notifier import queue_log_name
+from cti.acd.notifier import queue_log_name
 from cti.web import create_app
 from cti.web.backend import Backend
 from hotline.events import event
+from reporting.queue_log import QueueLog
 from tests.conftest import Testbed, TestUtility, WebLogins
+from work_orders.rules import Actor, Kind, Origin
+from work_orders.service import NewWorkOrder
 
 _areas = itertools.count(1)
 

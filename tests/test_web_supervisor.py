@@ -1,7 +1,7 @@
 """The supervisor's monitor (班长监控) in real headless Chromium, beyond the main call scenario of test_web_browser:
 the actions on an agent's tile (force pause, force sign-out) seen live on the monitor and on the agent's own desk;
 listening in on a real call from the tile (a real SIP caller, the agent's and the supervisor's auto-answering
-seats, the snoop in Asterisk); raising a waiting caller's priority; today's figures against crm.reports; the
+seats, the snoop in Asterisk); raising a waiting caller's priority; today's figures against reporting.reports; the
 English switch; and the agent grid of a 200-agent floor, screenshotted and measured."""
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from crm import periods
-from crm.reports import Reports
-from cti.desk import AgentDesk
-from cti.store import AcdStore, call_score
+from cti.acd.desk import AgentDesk
+from cti.acd.store import AcdStore, call_score
+from reporting import periods
+from reporting.reports import Reports
 from tests.conftest import Testbed, WebLogins, on_acd_store, wait_for
 from tests.test_acd_supervision import SupervisedFloor
 from tests.test_web_browser import logged_in

@@ -21,8 +21,6 @@ import pytest
 from sqlalchemy import select
 
 from crm.models import Contact, Feeder, Outage, OutageArea, OutageReport, Substation, TransformerArea, WorkOrder
-from crm.work_order_service import WorkOrderService
-from crm.work_orders import load_policy
 from hotline.softphone import CallResult, Script
 from ivr.customers import CrmCustomers
 from ivr.fastagi import FastAgiServer
@@ -30,6 +28,8 @@ from ivr.guesses import GuessLimiter
 from ivr.progress import IvrProgress
 from ivr.routes import Ivr
 from tests.conftest import BOUND_S, Testbed, TestCustomer, TestUtility, wait_for
+from work_orders.rules import load_policy
+from work_orders.service import WorkOrderService
 
 POLICY = Path(__file__).with_name("work_orders_policy.toml")
 LANG = ("language", "1")  # Mandarin

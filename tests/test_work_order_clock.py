@@ -12,10 +12,10 @@ import redis
 
 from crm.models import Role
 from crm.users import Identity
-from crm.work_order_service import NewWorkOrder, WorkOrderService
-from crm.work_orders import Action, Actor, Kind, Origin, load_policy
 from cti.web.live import Subscriber
 from tests.conftest import Testbed, TestUtility, wait_for
+from work_orders.rules import Action, Actor, Kind, Origin, load_policy
+from work_orders.service import NewWorkOrder, WorkOrderService
 
 DISPATCH = Actor("dispatch", Role.DISPATCHER)
 AGENT = Actor("A1001", Role.AGENT)

@@ -43,13 +43,10 @@ from crm.models import (
 )
 from crm.services import CustomerService
 from crm.tiers import CustomerClass, Tier
-from crm.work_order_service import (
-    ConflictError,
-    NewWorkOrder,
-    OrderFilter,
-    WorkOrderService,
-)
-from crm.work_orders import (
+from ivr.call import Identity
+from ivr.customers import CrmCustomers
+from tests.conftest import scratch_database
+from work_orders.rules import (
     Action,
     Actor,
     IllegalTransitionError,
@@ -63,9 +60,12 @@ from crm.work_orders import (
     WrongCountyError,
     load_policy,
 )
-from ivr.call import Identity
-from ivr.customers import CrmCustomers
-from tests.conftest import scratch_database
+from work_orders.service import (
+    ConflictError,
+    NewWorkOrder,
+    OrderFilter,
+    WorkOrderService,
+)
 
 POLICY = load_policy(Path(__file__).with_name("work_orders_policy.toml"))
 # 09:00 in the utility's time zone.

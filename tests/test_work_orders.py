@@ -11,7 +11,7 @@ import pytest
 
 from crm.models import OutageScope, Role
 from crm.tiers import Tier
-from crm.work_orders import (
+from work_orders.rules import (
     RULES,
     Action,
     Actor,

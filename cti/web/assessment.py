@@ -8,12 +8,12 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template, request, send_file
 
-from crm import periods
-from crm.floor_figures import Period
 from crm.models import Contact, Role
 from cti.screenpop import plain
 from cti.web.auth import requires
 from cti.web.backend import backend
+from reporting import periods
+from reporting.floor_figures import Period
 
 bp = Blueprint("assessment", __name__)
 

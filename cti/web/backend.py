@@ -13,9 +13,9 @@ from flask import current_app
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm import campaigns, db, periods
-from crm.campaign_service import CampaignService
-from crm.ivr_funnel import NOW_KEY, IvrFunnel, day_key, funnel
+from campaigns import rules as campaigns
+from campaigns.service import CampaignService
+from crm import db
 from crm.models import (
     Agent,
     Outage,
@@ -24,16 +24,18 @@ from crm.models import (
     WorkOrder,
     WorkOrderStep,
 )
-from crm.reports import Reports
 from crm.services import CustomerService
 from crm.users import Users, agent_skills
-from crm.work_order_service import OutageSummary, WorkOrderService
-from crm.work_orders import load_policy
-from cti import policy
-from cti.desk import AgentDesk
+from cti.acd import policy
+from cti.acd.desk import AgentDesk
 from cti.screenpop import ScreenPop
 from hotline.asterisk import Asterisk
 from hotline.config import Config
+from reporting import periods
+from reporting.ivr_funnel import NOW_KEY, IvrFunnel, day_key, funnel
+from reporting.reports import Reports
+from work_orders.rules import load_policy
+from work_orders.service import OutageSummary, WorkOrderService
 
 if TYPE_CHECKING:
     from cti.web.live import LiveHub
@@ -91,7 +93,7 @@ class Backend:
 
     def ivr_funnel(self) -> IvrFunnel:
         """The self-service funnel now: the calls in the IVR by menu and today's outcomes, from what the IVR keeps in
-        Redis (crm/ivr_funnel.py). Raises redis.RedisError when Redis does not answer."""
+        Redis (reporting/ivr_funnel.py). Raises redis.RedisError when Redis does not answer."""
         now = periods.now_utc()
         # In one transaction: the calls now and the day's counts as of the same moment.
         pipe = self.redis.pipeline(transaction=True)

@@ -1,7 +1,7 @@
 """Outbound notice campaigns (外呼任务) in the pages and the API: the campaigns with their progress, making one (a
 planned outage's customers, bills falling due, arrears; restorations come from restoring an outage, orders.py),
 starting, pausing, resuming and stopping it; the key-account managers' tasks (大客户经理任务) and the customers'
-opt-outs (拒绝外呼). The rules are crm/campaigns.py; every change goes through crm/campaign_service.py."""
+opt-outs (拒绝外呼). The rules are campaigns/rules.py; every change goes through campaigns/service.py."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template, request
 
-from crm import periods
-from crm.campaign_service import CampaignSummary, CreatedCampaign, Progress, UnknownCampaignError
-from crm.campaigns import CalleeState, CampaignAction, CampaignError, CampaignKind, Outcome, allowed_campaign_actions
+from campaigns.rules import CalleeState, CampaignAction, CampaignError, CampaignKind, Outcome, allowed_campaign_actions
+from campaigns.service import CampaignSummary, CreatedCampaign, Progress, UnknownCampaignError
 from crm.models import Outage, Role
 from cti.screenpop import plain
 from cti.web.api import served_by_me
 from cti.web.auth import me, requires
 from cti.web.backend import Backend, backend
 from cti.web.desk import body
+from reporting import periods
 
 bp = Blueprint("campaigns", __name__)
 

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, jsonify, render_template, request
 from sqlalchemy import select
 
 from crm.models import Agent, Contact, Role
-from cti.policy import AgentProfile
+from cti.acd.policy import AgentProfile
 from cti.screenpop import plain
 from cti.web.auth import me, requires
 from cti.web.backend import backend

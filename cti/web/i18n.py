@@ -289,7 +289,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "skill.key_account": ("大客户服务", "Key accounts"),
     "skill.english": ("英语服务", "English"),
     "team.key_accounts": ("大客户", "Key accounts"),
-    # The monitor's self-service funnel (自助语音漏斗, crm/ivr_funnel.py).
+    # The monitor's self-service funnel (自助语音漏斗, reporting/ivr_funnel.py).
     "self_service": ("自助语音", "Self-service"),
     "in_self_service": ("自助语音中", "In self-service now"),
     "containment": ("自助完结率", "Containment"),

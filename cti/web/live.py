@@ -13,7 +13,7 @@ work orders' events (workorder.overdue), and a county's staff those of their cou
 
 The monitor.floor snapshot (also what GET /api/monitor returns): {at_ms, floor (the ACD's agents, calls and
 supervisions), today (the day's figures per queue and tier, the chart, the abandoned calls, overdue_orders),
-campaigns (the open campaigns' progress), ivr (the self-service funnel, crm/ivr_funnel.py)}. Its ivr part:
+campaigns (the open campaigns' progress), ivr (the self-service funnel, reporting/ivr_funnel.py)}. Its ivr part:
   {"available": true,
    "in_ivr": 3,                                     # calls in self-service now
    "at_menu": {"main_menu": 2, "repair_reset": 1},  # of those, how many wait at each menu ("": not at one yet)

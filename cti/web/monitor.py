@@ -13,13 +13,13 @@ from typing import Any
 import redis
 from flask import Blueprint, abort, jsonify, render_template
 
-from crm import periods
 from crm.models import Role
 from cti.screenpop import plain
 from cti.web import campaigns, i18n
 from cti.web.auth import me, requires
 from cti.web.backend import Backend, backend
 from cti.web.desk import answer, body
+from reporting import periods
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def campaign_figures(b: Backend) -> list[dict[str, Any]]:
 
 
 def self_service(b: Backend) -> dict[str, Any]:
-    """The self-service funnel (crm/ivr_funnel.py): {available: true, in_ivr, at_menu, calls_today, outcomes,
+    """The self-service funnel (reporting/ivr_funnel.py): {available: true, in_ivr, at_menu, calls_today, outcomes,
     containment, trouble: [{menu, gave_up, failed}]}; {available: false} while Redis does not answer, so that the
     rest of the monitor still shows. Read afresh each time: two hashes, and the supervisor watches callers move."""
     try:

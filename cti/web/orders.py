@@ -1,5 +1,5 @@
 """Work orders (工单) in the pages and the API: the dispatcher's list, an order's detail and history, creating an
-order from a call, and each step of the dispatch flow by the role allowed to take it (crm/work_orders.py)."""
+order from a call, and each step of the dispatch flow by the role allowed to take it (work_orders/rules.py)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, render_template, request
 from sqlalchemy import select
 
-from crm.campaigns import CampaignError
+from campaigns.rules import CampaignError
 from crm.models import Account, Contact, CountyCompany, Role
-from crm.work_order_service import NewWorkOrder, OrderFilter
-from crm.work_orders import Action, Actor, Kind, Origin, State, WorkOrderError
 from cti.screenpop import plain
 from cti.web.auth import me, requires
 from cti.web.backend import backend
 from cti.web.desk import body, own_contact
+from work_orders.rules import Action, Actor, Kind, Origin, State, WorkOrderError
+from work_orders.service import NewWorkOrder, OrderFilter
 
 bp = Blueprint("orders", __name__)
 

@@ -1,6 +1,6 @@
 """What the supervisor monitor, the agent assessment and the contacts API show: the floor's service figures, the
 abandoned calls, each agent's assessment (座席考核, seed 002 4.3) and what happened to a call. This module reads;
-crm/floor_figures.py defines and counts (its docstring holds the definitions: service level, AHT, ...).
+reporting/floor_figures.py defines and counts (its docstring holds the definitions: service level, AHT, ...).
 
 Everything about the ACD comes from the queue log (the ACD's own record, written as it happens); contacts add the
 caller, the IVR's part, the customer's tier and the survey's score. A failing database raises SQLAlchemyError:
@@ -22,8 +22,11 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm import periods
-from crm.floor_figures import (
+from crm.models import Account, Agent, Contact, Customer, QueueLogEntry, SatisfactionResult
+from crm.services import Refusal, normalise_phone_number
+from crm.tiers import Tier
+from reporting import periods
+from reporting.floor_figures import (
     AGENT_STATE_EVENTS,
     CALL_EVENTS,
     CONNECT,
@@ -42,9 +45,6 @@ from crm.floor_figures import (
     assess_agent,
     mask_caller,
 )
-from crm.models import Account, Agent, Contact, Customer, QueueLogEntry, SatisfactionResult
-from crm.services import Refusal, normalise_phone_number
-from crm.tiers import Tier
 
 DEFAULT_INTERVAL = timedelta(minutes=30)
 ABANDONED_LISTED = 50
@@ -70,7 +70,7 @@ class Recording:
 
 @dataclass(frozen=True)
 class AgentAssessment:
-    """One agent's figures for a period (calls answered there), as at `as_of`; see crm/floor_figures.py."""
+    """One agent's figures for a period (calls answered there), as at `as_of`; see reporting/floor_figures.py."""
 
     agent: str  # the staff number (工号), as the ACD knows the agent
     name: str | None  # None if crm has no agent of that number
@@ -90,7 +90,7 @@ class AgentAssessment:
 
 @dataclass(frozen=True)
 class QueueEvent:
-    """One queue_log row of a call, as Asterisk's queue_log has it (cti/notifier.py says what data1..5 hold)."""
+    """One queue_log row of a call, as Asterisk's queue_log has it (cti/acd/notifier.py says what data1..5 hold)."""
 
     time: datetime
     event: str

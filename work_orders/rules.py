@@ -1,6 +1,6 @@
 """Work orders (工单) as plain data and pure functions (no I/O but reading the policy file): kinds and states, the
 95598 dispatch flow of seed 002 with the role allowed for each step, the one-hour contact clock, and the rule that
-raises a suspected fault outage from repair reports. crm/work_order_service.py applies them to the database.
+raises a suspected fault outage from repair reports. work_orders/service.py applies them to the database.
 
 The flow: created at the provincial centre (省中心受理) -> dispatched by the city service dispatch (服调派发) to a
 county company -> accepted (接单) -> customer contacted (联系客户, within the contact deadline) -> handled (处理)
@@ -19,12 +19,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from crm import policy_file
 from crm.models import OutageScope, Role
-from crm.policy_file import PolicyError
 from crm.tiers import Tier
+from hotline import policy_file
+from hotline.policy_file import PolicyError
 
-DEFAULT_POLICY = Path(__file__).with_name("work_orders.toml")
+DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
 
 
 class Kind(StrEnum):

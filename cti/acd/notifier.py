@@ -16,8 +16,8 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from crm import db
-from crm.queue_log import QueueLog
 from hotline.events import STREAM, STREAM_LENGTH
+from reporting.queue_log import QueueLog
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """The arithmetic of the supervisor monitor and the agent assessment (班长监控, 座席考核): queue_log rows folded into
-calls, agents' wrap-ups and pauses, and the service figures over them. No I/O: crm/reports.py reads the rows and
+calls, agents' wrap-ups and pauses, and the service figures over them. No I/O: reporting/reports.py reads the rows and
 this counts them, so that every definition below is tested without a database.
 
 The definitions (T is the service-level threshold in seconds, web.service_level_s):
@@ -41,10 +41,10 @@ from datetime import date, datetime, time, timedelta
 from sys import intern
 from typing import NamedTuple
 
-from crm import periods
 from crm.tiers import Tier
+from reporting import periods
 
-# Asterisk's queue_log event names, as cti/notifier.py writes them (crm is shared by cti and ivr, so it cannot
+# Asterisk's queue_log event names, as cti/acd/notifier.py writes them (crm is shared by cti and ivr, so it cannot
 # import them from cti).
 ENTERQUEUE = "ENTERQUEUE"
 ESCALATE = "ESCALATE"
@@ -75,7 +75,7 @@ UNKNOWN_TIER = "unknown"
 
 @dataclass(frozen=True)
 class Period:
-    """[start, end), as timezone-aware moments. The utility's days are local days (crm.periods.LOCAL)."""
+    """[start, end), as timezone-aware moments. The utility's days are local days (reporting.periods.LOCAL)."""
 
     start: datetime
     end: datetime

@@ -24,8 +24,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm import periods
-from crm.campaigns import (
+from campaigns.rules import (
     CLOSED_STATES,
     DONE_STATES,
     REPORTABLE,
@@ -69,6 +68,7 @@ from crm.models import (
     TransformerArea,
 )
 from crm.tiers import Tier
+from reporting import periods
 
 DEFAULT_LANGUAGE = "zh"
 MAX_NAME = 128
@@ -254,7 +254,7 @@ class CampaignService:
     ) -> CreatedCampaign:
         """A restoration notice (复电通知) to those who reported the outage: its outage_reports (the number they
         left, else the customer's first registered phone), or `phones`, the (phone, customer id) pairs of
-        crm.work_order_service.Restoration's notify list (see create_from_restoration). The outage must be restored.
+        work_orders.service.Restoration's notify list (see create_from_restoration). The outage must be restored.
         Key accounts among them get a task for their manager."""
         now = self.clock()
         with self.sessions.begin() as session:
@@ -281,7 +281,7 @@ class CampaignService:
             )
 
     def create_from_restoration(self, restoration: Any, created_by: str, **options: Any) -> CreatedCampaign:
-        """From what WorkOrderService.restore_outage returned (a crm.work_order_service.Restoration): its notify
+        """From what WorkOrderService.restore_outage returned (a work_orders.service.Restoration): its notify
         list, one call per number."""
         pairs = [(notice.phone, notice.customer_id) for notice in restoration.notify]
         return self.create_restoration(restoration.outage_id, created_by, phones=pairs, **options)

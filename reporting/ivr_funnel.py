@@ -2,7 +2,7 @@
 menu, today's containment, and the menus where callers give up or fail. The IVR keeps the raw state in Redis as
 it reports each call (ivr/progress.py writes it); this module names the keys and does the arithmetic, without I/O.
 
-Redis keys (listed with the others in cti/store.py):
+Redis keys (listed with the others in cti/acd/store.py):
 
   ivr:now              hash  uniqueid -> JSON {line, menu, attempt, since (ms of the last change)}: each call now
                              in self-service and where it waits (menu "" before the first question); removed at
@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from crm.periods import local_day
+from reporting.periods import local_day
 
 NOW_KEY = "ivr:now"
 DAY_PREFIX = "ivr:day:"

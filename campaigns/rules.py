@@ -1,7 +1,7 @@
 """Outbound notice campaigns (主动服务外呼) as plain data and pure functions (no I/O but reading the policy file):
 kinds and states, what each call attempt can end in and what follows it (a retry later, or done), the hours in
 which customers may be called, the pace of calls on a trunk, who gets a robot call and who a key-account
-manager's task, and the variables each kind of message is read with. crm/campaign_service.py applies them to the
+manager's task, and the variables each kind of message is read with. campaigns/service.py applies them to the
 database; the ARI dialler places the calls.
 """
 
@@ -16,12 +16,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from crm import policy_file
-from crm.periods import LOCAL
-from crm.policy_file import PolicyError
 from crm.tiers import Tier
+from hotline import policy_file
+from hotline.policy_file import PolicyError
+from reporting.periods import LOCAL
 
-DEFAULT_POLICY = Path(__file__).with_name("campaigns.toml")
+DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
 
 
 class CampaignKind(StrEnum):

@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from crm.work_order_service import WorkOrderService
-from cti.notifier import Notifier
+from cti.acd.notifier import Notifier
 from hotline.events import event
+from work_orders.service import WorkOrderService
 
 log = logging.getLogger(__name__)
 

@@ -16,15 +16,15 @@ import socket
 from datetime import datetime
 from typing import Any
 
-from crm.work_order_service import WorkOrderService
-from cti import order_clock
+from cti.acd import order_clock
+from cti.acd.notifier import Notifier, queue_log_sink
+from cti.acd.policy import Policy
+from cti.acd.services import Acd, Caller, SayNumber, now_ms
+from cti.acd.stasis import StasisEvents
+from cti.acd.store import AcdStore, connect_redis
 from cti.ari import Ari, AriError, wait_until_up
-from cti.notifier import Notifier, queue_log_sink
-from cti.policy import Policy
-from cti.services import Acd, Caller, SayNumber, now_ms
-from cti.stasis import StasisEvents
-from cti.store import AcdStore, connect_redis
 from hotline.events import event
+from work_orders.service import WorkOrderService
 
 log = logging.getLogger(__name__)
 

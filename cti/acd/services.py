@@ -17,10 +17,10 @@ from typing import TypedDict
 
 import httpx
 
+from cti.acd.notifier import Notifier
+from cti.acd.policy import AgentProfile, Policy, Step
+from cti.acd.store import MAX_PRIORITY, AcdStore, FloorData, Offer, Refused, call_score
 from cti.ari import Ari, AriError
-from cti.notifier import Notifier
-from cti.policy import AgentProfile, Policy, Step
-from cti.store import MAX_PRIORITY, AcdStore, FloorData, Offer, Refused, call_score
 from hotline.events import event
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Connection, Engine, bindparam, func, select, text, update
 from tqdm import tqdm
 
-from crm import account_numbers, periods
-from crm.bulk import BulkLoader
+from crm import account_numbers
 from crm.models import (
     Account,
     Agent,
@@ -52,6 +51,8 @@ from crm.models import (
 from crm.tiers import Behaviour, CustomerClass, Tier, TierThresholds, decide_tier
 from crm.users import new_password
 from crm.verification import hash_secret
+from demo.bulk import BulkLoader
+from reporting import periods
 
 log = logging.getLogger(__name__)
 

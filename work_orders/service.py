@@ -1,5 +1,5 @@
 """The work-order service (工单服务): creates orders (from the IVR, an agent's call or the API), moves them through
-the 95598 flow by crm/work_orders.py's rules, keeps every step, runs the contact clock, raises suspected fault
+the 95598 flow by work_orders/rules.py's rules, keeps every step, runs the contact clock, raises suspected fault
 outages from repair reports, attaches later reports to an outage, and resolves them together when power is back.
 
 Every method opens its own short transaction from `sessions`. The time comes from `clock`, so that tests move it.
@@ -25,7 +25,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm import periods
 from crm.models import (
     Account,
     Contact,
@@ -47,7 +46,8 @@ from crm.models import (
 )
 from crm.services import Refusal, normalise_account_number, normalise_phone_number
 from crm.tiers import Tier
-from crm.work_orders import (
+from reporting import periods
+from work_orders.rules import (
     AWAITING_CONTACT,
     OPEN,
     RULES,

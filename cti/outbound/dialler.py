@@ -23,9 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from crm import periods
-from crm.campaign_service import Attempt, CampaignService
-from crm.campaigns import (
+from campaigns.rules import (
     BillMessage,
     CampaignKind,
     Message,
@@ -34,7 +32,9 @@ from crm.campaigns import (
     Pacer,
     RestorationMessage,
 )
+from campaigns.service import Attempt, CampaignService
 from cti.ari import Ari, AriError, wait_until_up
+from reporting import periods
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class _Call:
 
 class Dialler:
     """The dialler process's logic: one per process, holding the Stasis app `app`. `service` claims and records;
-    `speech` says figures; `trunks` maps a campaign trunk's name (crm/campaigns.toml) to the PJSIP endpoint calls
+    `speech` says figures; `trunks` maps a campaign trunk's name (campaigns/policy.toml) to the PJSIP endpoint calls
     leave by (asterisk-conf/pjsip.conf: `trunk`)."""
 
     def __init__(

@@ -7,7 +7,7 @@ import logging
 from collections import Counter, defaultdict
 from typing import Any
 
-from cti.services import Acd, Caller, call_of_leg, supervision_of
+from cti.acd.services import Acd, Caller, call_of_leg, supervision_of
 from hotline.logs import call_context
 
 log = logging.getLogger(__name__)

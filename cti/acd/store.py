@@ -35,9 +35,9 @@ Beside the ACD's keys, the other parts keep these in the same Redis:
   web:loginfail:{login}    string wrong passwords for a login in the throttle's window (cti/web/auth.py; expires)
   web:loginfail-ip:{addr}  string wrong passwords from a client address in the window (expires)
   hotline:ivr:guesses:{n}  string the IVR's failed verification guesses per caller number (ivr/guesses.py; expires)
-  ivr:now                  hash   the calls now in self-service and the menu each waits at (crm/ivr_funnel.py)
+  ivr:now                  hash   the calls now in self-service and the menu each waits at (reporting/ivr_funnel.py)
   ivr:day:{YYYY-MM-DD}     hash   the day's self-service funnel: calls, outcomes, give-ups and failures per menu
-                                  (crm/ivr_funnel.py; kept eight days)
+                                  (reporting/ivr_funnel.py; kept eight days)
 
 Groups are "agent:{id}", "skill:{name}", "team:{name}" and "all". Agent states: ready, ringing, busy, wrap_up,
 paused, held (left out for a while after rejecting a call). Call states: waiting, ringing, connected.

@@ -10,11 +10,11 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from cti.acd.notifier import Notifier, queue_log_sink
+from cti.acd.policy import AgentProfile, Policy
+from cti.acd.services import Acd, FloorView
+from cti.acd.store import AcdStore, connect_redis
 from cti.ari import Ari
-from cti.notifier import Notifier, queue_log_sink
-from cti.policy import AgentProfile, Policy
-from cti.services import Acd, FloorView
-from cti.store import AcdStore, connect_redis
 from hotline.config import Config
 
 T = TypeVar("T")
