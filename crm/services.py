@@ -11,11 +11,11 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, and_, bindparam, exists, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm import account_numbers
+from crm import account_numbers, grid
 from crm.models import (
     Account,
     Agent,
@@ -584,24 +584,9 @@ def _scoped(accounts: ColumnElement[bool]) -> _Scoped:
             .outerjoin(Substation, Substation.id == Outage.substation_id)
             .outerjoin(Feeder, Feeder.id == Outage.feeder_id)
             .where(
-                # The topology rule: an outage on a substation reaches all its feeders, one on a feeder all its
-                # transformer areas; what is looked for is the accounts' own substations, feeders and areas.
-                or_(
-                    and_(Outage.scope == OutageScope.SUBSTATION, Outage.substation_id.in_(substations)),
-                    and_(Outage.scope == OutageScope.FEEDER, Outage.feeder_id.in_(feeders)),
-                    and_(
-                        Outage.scope == OutageScope.TRANSFORMER_AREAS,
-                        exists().where(OutageArea.outage_id == Outage.id, OutageArea.transformer_area_id.in_(areas)),
-                    ),
-                ),
-                Outage.restored_at.is_(None),
-                # Planned work ends on schedule and nobody marks it restored; a fault lasts until a crew does.
-                or_(
-                    Outage.kind == OutageKind.FAULT,
-                    Outage.expected_restoration_at.is_(None),
-                    Outage.expected_restoration_at > bindparam("now"),
-                ),
-                Outage.starts_at <= bindparam("until"),
+                # What is looked for is the accounts' own substations, feeders and areas.
+                grid.reaching(substations, feeders, areas),
+                grid.in_effect(bindparam("now"), bindparam("until")),
             )
             .order_by(Outage.starts_at, Outage.id)
         ),

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm import grid
 from crm.models import (
     Account,
     Contact,
@@ -1012,35 +1013,19 @@ def _grid_place(session: Session, feeder_id: int | None, transformer_area_id: in
 
 
 def _covering_outage(session: Session, place: _Place, now: datetime) -> int | None:
-    """The active outage reaching the place (a fault before planned work, then the oldest), by the same topology
-    rule as the IVR's outage information: substation, feeder, or listed transformer area."""
-    reaches: list[ColumnElement[bool]] = []
-    if place.substation_id is not None:
-        reaches.append(and_(Outage.scope == OutageScope.SUBSTATION, Outage.substation_id == place.substation_id))
-    if place.feeder_id is not None:
-        reaches.append(and_(Outage.scope == OutageScope.FEEDER, Outage.feeder_id == place.feeder_id))
-    if place.transformer_area_id is not None:
-        reaches.append(
-            and_(
-                Outage.scope == OutageScope.TRANSFORMER_AREAS,
-                exists().where(
-                    OutageArea.outage_id == Outage.id, OutageArea.transformer_area_id == place.transformer_area_id
-                ),
-            )
-        )
-    if not reaches:
+    """The active outage reaching the place (a fault before planned work, then the oldest), by the rule of the
+    IVR's outage information (crm/grid.py)."""
+    if place.substation_id is None and place.feeder_id is None and place.transformer_area_id is None:
         return None
     return session.scalar(
         select(Outage.id)
         .where(
-            or_(*reaches),
-            Outage.restored_at.is_(None),
-            Outage.starts_at <= now,
-            or_(
-                Outage.kind == OutageKind.FAULT,
-                Outage.expected_restoration_at.is_(None),
-                Outage.expected_restoration_at > now,
+            grid.reaching(
+                None if place.substation_id is None else [place.substation_id],
+                None if place.feeder_id is None else [place.feeder_id],
+                None if place.transformer_area_id is None else [place.transformer_area_id],
             ),
+            grid.in_effect(now),
         )
         .order_by((Outage.kind == OutageKind.FAULT).desc(), Outage.starts_at, Outage.id)
         .limit(1)
