@@ -53,13 +53,12 @@ from crm.models import (
     MeterBox,
     Outage,
     OutageArea,
-    OutageKind,
-    OutageScope,
     Substation,
     SupplyPoint,
     TransformerArea,
 )
 from crm.tiers import CustomerClass, Tier
+from crm.vocabulary import OutageKind, OutageScope
 from cti.ari import Ari
 from cti.outbound.dialler import Dialler
 from hotline.sandbox import free_port, sandbox_config

@@ -46,8 +46,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expec
 from sqlalchemy import select
 from websockets.sync.client import ClientConnection, connect
 
-from crm.models import Account, Role, User
+from crm.models import Account, User
 from crm.users import set_password
+from crm.vocabulary import Role
 from cti.acd.notifier import Notifier
 from cti.acd.policy import AgentProfile
 from cti.acd.store import AcdStore, call_score, connect_redis

@@ -28,7 +28,8 @@ from typing import Any, cast
 from sqlalchemy import Engine, Table, func, select, text
 
 from crm import db
-from crm.models import Account, Feeder, Role, Substation, SupplyPoint, TransformerArea, WorkOrder
+from crm.models import Account, Feeder, Substation, SupplyPoint, TransformerArea, WorkOrder
+from crm.vocabulary import Role
 from demo import seed
 from demo.bulk import BulkLoader
 from reporting import periods

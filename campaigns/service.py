@@ -60,14 +60,13 @@ from crm.models import (
     ManagerTask,
     Outage,
     OutageArea,
-    OutageKind,
     OutageReport,
-    OutageScope,
     Substation,
     SupplyPoint,
     TransformerArea,
 )
 from crm.tiers import Tier
+from crm.vocabulary import OutageKind, OutageScope
 from reporting import periods
 
 DEFAULT_LANGUAGE = "zh"

@@ -17,7 +17,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 
-from crm.models import Feeder, Outage, OutageArea, OutageKind, OutageScope, TransformerArea
+from crm.models import Feeder, Outage, OutageArea, TransformerArea
+from crm.vocabulary import OutageKind, OutageScope
 
 Ids = Iterable[int] | Select[Any]
 

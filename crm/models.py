@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from crm.tiers import CustomerClass, Tier
+from crm.vocabulary import OutageKind, OutageScope, Role
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -51,34 +52,6 @@ def _enum(cls: type[StrEnum]) -> Enum:
     return Enum(
         cls, native_enum=False, create_constraint=False, length=16, values_callable=lambda e: [m.value for m in e]
     )
-
-
-class OutageKind(StrEnum):
-    """Why the power is off (停电原因), as the IVR tells it."""
-
-    PLANNED_MAINTENANCE = "maintenance"  # 计划检修
-    GRID_CONSTRUCTION = "construction"  # 电网建设改造
-    NEW_CONNECTION = "connection"  # 新用户接电
-    LOAD_SHEDDING = "load_shedding"  # 有序用电 / 限电
-    FAULT = "fault"  # 故障停电
-
-
-class OutageScope(StrEnum):
-    """Where an outage is: a whole substation, one feeder, or a list of transformer areas."""
-
-    SUBSTATION = "substation"
-    FEEDER = "feeder"
-    TRANSFORMER_AREAS = "areas"
-
-
-class Role(StrEnum):
-    """What a user of the pages and the API may do (see cti/web/auth.py for who sees what)."""
-
-    AGENT = "agent"  # 座席员: their own calls and customers
-    SUPERVISOR = "supervisor"  # 班长: the whole floor, recordings, assessments
-    ADMIN = "admin"  # users and configuration
-    DISPATCHER = "dispatcher"  # 服调: the city service dispatch, passes work orders to county companies
-    COUNTY = "county"  # a county company's service staff: contact, handle and report back on its orders
 
 
 class Base(DeclarativeBase):

@@ -28,8 +28,6 @@ from crm.models import (
     Meter,
     Outage,
     OutageArea,
-    OutageKind,
-    OutageScope,
     Payment,
     SatisfactionResult,
     Substation,
@@ -40,6 +38,7 @@ from crm.models import (
 )
 from crm.tiers import CustomerClass, Tier
 from crm.verification import verify_secret
+from crm.vocabulary import OutageKind, OutageScope
 from reporting import periods
 
 log = logging.getLogger(__name__)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm.models import Agent, Role, User
+from crm.models import Agent, User
 from crm.verification import hash_secret, verify_secret
+from crm.vocabulary import Role
 from reporting import periods
 
 # A hash to check against when the login is unknown, so that an unknown login takes as long as a wrong password.

@@ -35,10 +35,7 @@ from crm.models import (
     MeterBox,
     Outage,
     OutageArea,
-    OutageKind,
-    OutageScope,
     Payment,
-    Role,
     SatisfactionResult,
     Site,
     Skill,
@@ -51,6 +48,7 @@ from crm.models import (
 from crm.tiers import Behaviour, CustomerClass, Tier, TierThresholds, decide_tier
 from crm.users import new_password
 from crm.verification import hash_secret
+from crm.vocabulary import OutageKind, OutageScope, Role
 from demo.bulk import BulkLoader
 from reporting import periods
 

@@ -43,17 +43,9 @@ from campaigns.rules import (
     load_policy,
 )
 from campaigns.service import CampaignService
-from crm.models import (
-    CampaignAttempt,
-    CampaignCallee,
-    Feeder,
-    Outage,
-    OutageArea,
-    OutageKind,
-    OutageScope,
-    TransformerArea,
-)
+from crm.models import CampaignAttempt, CampaignCallee, Feeder, Outage, OutageArea, TransformerArea
 from crm.services import CustomerService
+from crm.vocabulary import OutageKind, OutageScope
 from cti.acd import policy as acd_policy
 from cti.acd.desk import AgentDesk
 from cti.acd.policy import AgentProfile

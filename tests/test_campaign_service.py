@@ -43,15 +43,14 @@ from crm.models import (
     MeterBox,
     Outage,
     OutageArea,
-    OutageKind,
     OutageReport,
-    OutageScope,
     Site,
     Substation,
     SupplyPoint,
     TransformerArea,
 )
 from crm.tiers import CustomerClass, Tier
+from crm.vocabulary import OutageKind, OutageScope
 from reporting.periods import LOCAL
 from tests.conftest import scratch_database
 

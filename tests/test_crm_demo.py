@@ -23,13 +23,13 @@ from crm.models import (
     Customer,
     Feeder,
     Outage,
-    OutageKind,
     Site,
     Skill,
     Substation,
     TransformerArea,
 )
 from crm.tiers import CustomerClass, Tier
+from crm.vocabulary import OutageKind
 from demo import seed
 from hotline.config import REPO_DIR
 from hotline.sandbox import SANDBOX_DEMO_CUSTOMERS

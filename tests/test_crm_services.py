@@ -19,8 +19,6 @@ from crm.models import (
     Feeder,
     Outage,
     OutageArea,
-    OutageKind,
-    OutageScope,
     Payment,
     SupplyPoint,
     TransformerArea,
@@ -39,6 +37,7 @@ from crm.services import (
     Refusal,
 )
 from crm.tiers import CustomerClass, Tier
+from crm.vocabulary import OutageKind, OutageScope
 from reporting import periods
 from tests.conftest import DemoDatabase
 

@@ -27,13 +27,11 @@ from crm.models import (
     Contact,
     ManagerTask,
     Outage,
-    OutageKind,
-    OutageScope,
-    Role,
     SupplyPoint,
     TransformerArea,
 )
 from crm.users import Users, set_password
+from crm.vocabulary import OutageKind, OutageScope, Role
 from cti.web import create_app
 from cti.web.backend import Backend
 from tests.conftest import Testbed, TestUtility, WebLogins, new_caller_number, wait_for

@@ -15,8 +15,8 @@ import pytest
 import redis
 from playwright.sync_api import Page, expect
 
-from crm.models import Role
 from crm.users import Identity
+from crm.vocabulary import Role
 from cti.web import live
 from cti.web.backend import Backend
 from cti.web.live import LiveHub, Subscriber

@@ -24,9 +24,10 @@ from sqlalchemy import select
 
 from campaigns.rules import CampaignAction, CampaignKind, CampaignState, load_policy
 from campaigns.service import CampaignService
-from crm.models import Contact, CountyCompany, Role, User
+from crm.models import Contact, CountyCompany, User
 from crm.tiers import Tier
 from crm.users import Users, set_password
+from crm.vocabulary import Role
 from cti.acd.notifier import queue_log_name
 from cti.acd.store import AcdStore, call_score
 from cti.web import desk, i18n

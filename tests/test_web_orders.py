@@ -14,8 +14,9 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import select
 
-from crm.models import CountyCompany, Role, User
+from crm.models import CountyCompany, User
 from crm.users import Users, agent_skills, set_password
+from crm.vocabulary import Role
 from cti.acd.desk import AgentDesk
 from hotline.softphone import HANG_UP
 from reporting import periods

@@ -13,8 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from crm.models import Account, Agent, Contact, CountyCompany, Feeder, Role, Substation, TransformerArea
+from crm.models import Account, Agent, Contact, CountyCompany, Feeder, Substation, TransformerArea
 from crm.users import Users
+from crm.vocabulary import Role
 from cti.acd.notifier import queue_log_name
 from cti.web import create_app
 from cti.web.backend import Backend

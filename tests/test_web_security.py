@@ -18,8 +18,9 @@ from sqlalchemy import select
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from crm.models import Account, Agent, Contact, Role
+from crm.models import Account, Agent, Contact
 from crm.users import Users
+from crm.vocabulary import Role
 from cti.web import create_app
 from cti.web.auth import FAILURES_PER_LOGIN
 from cti.web.backend import Backend

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import redis
 
-from crm.models import Role
 from crm.users import Identity
+from crm.vocabulary import Role
 from cti.web.live import Subscriber
 from tests.conftest import Testbed, TestUtility, wait_for
 from work_orders.rules import Action, Actor, Kind, Origin, load_policy

@@ -31,10 +31,7 @@ from crm.models import (
     MeterBox,
     Outage,
     OutageArea,
-    OutageKind,
     OutageReport,
-    OutageScope,
-    Role,
     Substation,
     SupplyPoint,
     TransformerArea,
@@ -43,6 +40,7 @@ from crm.models import (
 )
 from crm.services import CustomerService
 from crm.tiers import CustomerClass, Tier
+from crm.vocabulary import OutageKind, OutageScope, Role
 from ivr.call import Identity
 from ivr.customers import CrmCustomers
 from tests.conftest import scratch_database

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from crm.models import OutageScope, Role
 from crm.tiers import Tier
+from crm.vocabulary import OutageScope, Role
 from work_orders.rules import (
     RULES,
     Action,

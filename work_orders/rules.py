@@ -19,8 +19,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from crm.models import OutageScope, Role
 from crm.tiers import Tier
+from crm.vocabulary import OutageScope, Role
 from hotline import policy_file
 from hotline.policy_file import PolicyError
 

@@ -35,10 +35,7 @@ from crm.models import (
     Feeder,
     Outage,
     OutageArea,
-    OutageKind,
     OutageReport,
-    OutageScope,
-    Role,
     Substation,
     SupplyPoint,
     TransformerArea,
@@ -47,6 +44,7 @@ from crm.models import (
 )
 from crm.services import Refusal, normalise_account_number, normalise_phone_number
 from crm.tiers import Tier
+from crm.vocabulary import OutageKind, OutageScope, Role
 from reporting import periods
 from work_orders.rules import (
     AWAITING_CONTACT,

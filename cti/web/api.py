@@ -8,8 +8,9 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, request
 from sqlalchemy import exists, select
 
-from crm.models import Account, Agent, CampaignAttempt, CampaignCallee, Contact, Role
+from crm.models import Account, Agent, CampaignAttempt, CampaignCallee, Contact
 from crm.services import Problem, Refusal
+from crm.vocabulary import Role
 from cti.screenpop import plain
 from cti.web.auth import me, requires
 from cti.web.backend import backend

@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template, request, send_file
 
-from crm.models import Contact, Role
+from crm.models import Contact
+from crm.vocabulary import Role
 from cti.screenpop import plain
 from cti.web.auth import requires
 from cti.web.backend import backend

@@ -1,6 +1,6 @@
 """Logging in and out, who may see what, and the throttle on wrong passwords.
 
-Roles (crm.models.Role): an agent sees only their own calls and customers; a supervisor sees the whole floor;
+Roles (crm.vocabulary.Role): an agent sees only their own calls and customers; a supervisor sees the whole floor;
 dispatchers and county staff see work orders. Every page and API call but the login needs a session; every
 state-changing request carries the session's CSRF token (a form field, or the X-CSRFToken header)."""
 
@@ -15,8 +15,8 @@ from flask import Blueprint, Flask, abort, jsonify, redirect, render_template, r
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 
-from crm.models import Role
 from crm.users import Identity
+from crm.vocabulary import Role
 from cti.web.backend import backend
 
 bp = Blueprint("auth", __name__)

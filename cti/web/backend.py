@@ -16,16 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns import rules as campaigns
 from campaigns.service import CampaignService
 from crm import db
-from crm.models import (
-    Agent,
-    Outage,
-    OutageKind,
-    User,
-    WorkOrder,
-    WorkOrderStep,
-)
+from crm.models import Agent, Outage, User, WorkOrder, WorkOrderStep
 from crm.services import CustomerService
 from crm.users import Users, agent_skills
+from crm.vocabulary import OutageKind
 from cti.acd import policy
 from cti.acd.desk import AgentDesk
 from cti.screenpop import ScreenPop

@@ -12,7 +12,8 @@ from flask import Blueprint, abort, jsonify, render_template, request
 
 from campaigns.rules import CalleeState, CampaignAction, CampaignError, CampaignKind, Outcome, allowed_campaign_actions
 from campaigns.service import CampaignSummary, CreatedCampaign, Progress, UnknownCampaignError
-from crm.models import Outage, Role
+from crm.models import Outage
+from crm.vocabulary import Role
 from cti.screenpop import plain
 from cti.web.api import served_by_me
 from cti.web.auth import me, requires

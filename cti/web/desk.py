@@ -8,7 +8,8 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, render_template, request
 from sqlalchemy import select
 
-from crm.models import Agent, Contact, Role
+from crm.models import Agent, Contact
+from crm.vocabulary import Role
 from cti.acd.policy import AgentProfile
 from cti.screenpop import plain
 from cti.web.auth import me, requires

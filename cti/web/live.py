@@ -41,8 +41,8 @@ from flask import Blueprint, Flask, current_app, request
 from flask_login import current_user
 from flask_sock import ConnectionClosed, Sock
 
-from crm.models import Role
 from crm.users import Identity
+from crm.vocabulary import Role
 from cti.web.auth import me
 from cti.web.backend import Backend, backend
 from cti.web.monitor import forget_figures, snapshot

@@ -13,7 +13,7 @@ from typing import Any
 import redis
 from flask import Blueprint, abort, jsonify, render_template
 
-from crm.models import Role
+from crm.vocabulary import Role
 from cti.screenpop import plain
 from cti.web import campaigns, i18n
 from cti.web.auth import me, requires

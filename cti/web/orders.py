@@ -10,7 +10,8 @@ from flask import Blueprint, abort, jsonify, render_template, request
 from sqlalchemy import select
 
 from campaigns.rules import CampaignError
-from crm.models import Account, Contact, CountyCompany, Role
+from crm.models import Account, Contact, CountyCompany
+from crm.vocabulary import Role
 from cti.screenpop import plain
 from cti.web.auth import me, requires
 from cti.web.backend import backend
