@@ -9,20 +9,16 @@ import re
 import sys
 from collections.abc import Iterator
 
+from hotline.privacy import mask_number
+
 _uniqueid: contextvars.ContextVar[str] = contextvars.ContextVar("uniqueid", default="-")
 # Phone numbers and account numbers: runs of seven or more digits not glued to other digits or a dot
 # (a uniqueid such as 1700000000.12 is not a number to hide).
 _NUMBER = re.compile(r"(?<![\d.])\d{7,}(?![\d.])")
 
 
-def mask_number(number: str) -> str:
-    """13800138000 -> 138****8000; shorter numbers keep only their last four digits."""
-    if len(number) >= 11:
-        return number[:3] + "*" * (len(number) - 7) + number[-4:]
-    return "*" * max(len(number) - 4, 0) + number[-4:]
-
-
 def mask_text(text: str) -> str:
+    """Every run of seven or more digits in `text` masked as a number (hotline/privacy.py)."""
     return _NUMBER.sub(lambda m: mask_number(m.group(0)), text)
 
 

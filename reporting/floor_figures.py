@@ -43,21 +43,20 @@ from typing import NamedTuple
 
 from crm.tiers import Tier
 from reporting import periods
-
-# Asterisk's queue_log event names, as cti/acd/notifier.py writes them (crm is shared by cti and ivr, so it cannot
-# import them from cti).
-ENTERQUEUE = "ENTERQUEUE"
-ESCALATE = "ESCALATE"
-CONNECT = "CONNECT"
-ABANDON = "ABANDON"
-COMPLETECALLER = "COMPLETECALLER"
-COMPLETEAGENT = "COMPLETEAGENT"
-TRANSFER = "TRANSFER"
-WRAPUP = "WRAPUP"
-ADDMEMBER = "ADDMEMBER"
-REMOVEMEMBER = "REMOVEMEMBER"
-PAUSE = "PAUSE"
-UNPAUSE = "UNPAUSE"
+from reporting.queue_events import (
+    ABANDON,
+    ADDMEMBER,
+    COMPLETEAGENT,
+    COMPLETECALLER,
+    CONNECT,
+    ENTERQUEUE,
+    ESCALATE,
+    PAUSE,
+    REMOVEMEMBER,
+    TRANSFER,
+    UNPAUSE,
+    WRAPUP,
+)
 
 CONVERSATION_ENDS = frozenset({COMPLETECALLER, COMPLETEAGENT, TRANSFER})
 # What a call's own rows say about it (offers, refusals and announcements change no figure).
@@ -96,11 +95,6 @@ class Period:
 
     def overlap_s(self, start: datetime, end: datetime) -> float:
         return max(0.0, (min(end, self.end) - max(start, self.start)).total_seconds())
-
-
-def mask_caller(number: str) -> str:
-    """A caller number for lists a supervisor reads: only the last four digits show (13812345678 -> *******5678)."""
-    return "*" * max(len(number) - 4, 0) + number[-4:]
 
 
 _TIERS = {t.value: t for t in Tier}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -10,52 +9,31 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm.models import Agent, Contact, QueueLogEntry
-
-# Which of an event's data go in data1..data5, per event type, in queue_log's order where Asterisk has one
-# (ENTERQUEUE: url, callerid, position; CONNECT: holdtime; COMPLETE*: holdtime, calltime; RINGNOANSWER: ringtime).
-_DATA_FIELDS = {
-    "queue.enter": ("priority", "tier", "intent", "app"),
-    "queue.offer": ("seat",),
-    "queue.connect": ("hold_s",),
-    "queue.noanswer": ("cause", "agent_state"),
-    "queue.reject": ("cause", "agent_state"),
-    "queue.abandon": ("during",),
-    "queue.complete": ("ended_by",),
-    "queue.escalate": ("step", "previous"),
-    "agent.login": ("seat",),
-    "agent.pause": ("reason", "by"),
-    "agent.logout": ("by",),
-    "agent.pending": ("action", "by"),
-    "queue.transfer": ("from_queue", "talk_s"),
-    "queue.priority": ("priority", "previous", "by"),
-    "agent.wrapup": ("seconds",),
-    "agent.ready": ("after",),
-}
+from reporting.queue_events import data_values, is_queue_event, queue_log_name
 
 
-def row(evt: dict[str, Any], event_name: Callable[[dict[str, Any]], str]) -> dict[str, Any]:
-    data = evt.get("data") or {}
-    values = [str(data.get(key, "")) for key in _DATA_FIELDS.get(evt["type"], ())]
-    values += [""] * (5 - len(values))
+def row(evt: dict[str, Any]) -> dict[str, Any]:
+    """The queue_log row of an event."""
+    values = data_values(evt)
     return {
         "time": datetime.fromisoformat(evt["at"]),
         "callid": evt.get("call") or "",
         "queuename": evt.get("queue") or "",
         "agent": evt.get("agent") or "",
-        "event": event_name(evt),
+        "event": queue_log_name(evt),
         **{f"data{i + 1}": values[i][:128] for i in range(5)},
     }
 
 
 class QueueLog:
-    def __init__(self, sessions: sessionmaker[Session], event_name: Callable[[dict[str, Any]], str]) -> None:
+    """The queue_log table: the ACD's events written in Asterisk's queue_log fields (reporting/queue_events.py)."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
-        # The ACD names its events; this names them as Asterisk's queue_log does.
-        self.event_name = event_name
 
     def append(self, events: list[dict[str, Any]]) -> None:
         """Write a batch of ACD events (in the notifier's format) as queue_log rows, in one transaction."""
-        rows = [row(e, self.event_name) for e in events if e.get("type", "").startswith(("queue.", "agent."))]
+        rows = [row(e) for e in events if is_queue_event(e)]
         if not rows:
             return
         with self.sessions.begin() as session:

@@ -25,11 +25,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm.models import Account, Agent, Contact, Customer, QueueLogEntry, SatisfactionResult
 from crm.services import Refusal, normalise_phone_number
 from crm.tiers import Tier
+from hotline.privacy import mask_caller
 from reporting import periods
 from reporting.floor_figures import (
     AGENT_STATE_EVENTS,
     CALL_EVENTS,
-    CONNECT,
     CONVERSATION_ENDS,
     FLOOR_EVENTS,
     AbandonedCall,
@@ -43,8 +43,8 @@ from reporting.floor_figures import (
     Period,
     QueueRow,
     assess_agent,
-    mask_caller,
 )
+from reporting.queue_events import CONNECT
 
 DEFAULT_INTERVAL = timedelta(minutes=30)
 ABANDONED_LISTED = 50

@@ -18,7 +18,6 @@ import redis
 
 from crm.db import make_engine, session_factory
 from cti.acd.desk import AgentDesk
-from cti.acd.notifier import queue_log_name
 from cti.acd.policy import AgentProfile
 from hotline import redis_server
 from hotline.softphone import CallResult, Seat
@@ -113,7 +112,7 @@ def test_the_dedicated_manager_gets_his_key_account(floor: Floor) -> None:
     assert colleague.offered == []
     assert call.result().established
     # Every step is in the database's queue log, with Asterisk's queue_log event names.
-    queue_log = QueueLog(session_factory(make_engine(floor.testbed.config.database_url)), queue_log_name)
+    queue_log = QueueLog(session_factory(make_engine(floor.testbed.config.database_url)))
     connected_call = floor.events("queue.connect")[0]["call"]
 
     def complete_log():  # type: ignore[no-untyped-def]

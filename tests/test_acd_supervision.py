@@ -14,7 +14,6 @@ import pytest
 
 from crm.db import make_engine, session_factory
 from cti.acd.desk import AgentDesk
-from cti.acd.notifier import queue_log_name
 from hotline.softphone import Seat
 from reporting.queue_log import QueueLog
 from tests import test_acd
@@ -123,7 +122,7 @@ def test_a_transfer_to_a_skill_reaches_its_agent_while_the_caller_stays_on(
     wait_for(lambda: floor.desk.agent("xfer-first").get("state") == "ready", timeout=10)
 
     # The queue log (which the contact joins on its uniqueid) keeps the transfer between the two conversations.
-    queue_log = QueueLog(session_factory(make_engine(floor.testbed.config.database_url)), queue_log_name)
+    queue_log = QueueLog(session_factory(make_engine(floor.testbed.config.database_url)))
 
     def steps() -> list[str] | None:
         names = ("ENTERQUEUE", "RINGING", "CONNECT", "TRANSFER")

@@ -31,14 +31,9 @@ from crm.models import (
     TransformerArea,
 )
 from crm.tiers import CustomerClass, Tier
+from hotline.privacy import mask_caller
 from reporting import periods
 from reporting.floor_figures import (
-    ADDMEMBER,
-    CONNECT,
-    PAUSE,
-    REMOVEMEMBER,
-    UNPAUSE,
-    WRAPUP,
     CallRows,
     Pause,
     Period,
@@ -46,8 +41,8 @@ from reporting.floor_figures import (
     ServiceFigures,
     WrapUp,
     follow_agent,
-    mask_caller,
 )
+from reporting.queue_events import ADDMEMBER, CONNECT, PAUSE, REMOVEMEMBER, UNPAUSE, WRAPUP
 from reporting.reports import Reports
 
 DAY = date(2026, 11, 2)

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from hotline.logs import MaskingFormatter, call_context, mask_number, mask_text, setup
+from hotline.logs import MaskingFormatter, call_context, mask_text, setup
+from hotline.privacy import mask_number
 
 
 @pytest.mark.parametrize(

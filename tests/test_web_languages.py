@@ -28,14 +28,13 @@ from crm.models import Contact, CountyCompany, User
 from crm.tiers import Tier
 from crm.users import Users, set_password
 from crm.vocabulary import Role
-from cti.acd.notifier import queue_log_name
 from cti.acd.store import AcdStore, call_score
 from cti.web import desk, i18n
+from hotline.privacy import mask_caller
 from ivr import billing, identify, outages, repair, routes
 from ivr import call as ivr_call
 from ivr.menu import Entry, Menu
 from ivr.progress import IvrProgress
-from reporting.floor_figures import mask_caller
 from reporting.queue_log import QueueLog
 from tests.conftest import Testbed, TestUtility, WebLogins, new_caller_number, on_acd_store
 from tests.test_web_browser import base_url, logged_in
@@ -275,7 +274,7 @@ def scene(testbed: Testbed, web_logins: WebLogins, utility: TestUtility) -> Iter
         at = (now - timedelta(seconds=seconds_ago)).isoformat(timespec="milliseconds")
         return {"type": kind, "at": at, "call": call, "queue": queue, "agent": agent, "data": data}
 
-    QueueLog(sessions, queue_log_name).append(
+    QueueLog(sessions).append(
         [
             event(300, "agent.login", agent=agent, seat="seat9701"),
             event(200, "agent.pause", agent=agent, reason="missed calls", by=""),

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from crm.models import Account, Agent, Contact, CountyCompany, Feeder, Substation, TransformerArea
 from crm.users import Users
 from crm.vocabulary import Role
-from cti.acd.notifier import queue_log_name
 from cti.web import create_app
 from cti.web.backend import Backend
 from hotline.events import event
@@ -99,7 +98,7 @@ def test_the_assessment_counts_an_agents_orders_and_those_returned(
     sessions = testbed.hotline.contacts.sessions
     code = web_logins.agents[5]
     # The agent was on the floor today (the assessment lists agents with activity in the period).
-    QueueLog(sessions, queue_log_name).append([event("agent.login", agent=code, seat="seat-x")])
+    QueueLog(sessions).append([event("agent.login", agent=code, seat="seat-x")])
     supervisor = client_of(app, web_logins.supervisor, web_logins.password)
 
     def counts() -> tuple[int, int]:

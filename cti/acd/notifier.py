@@ -22,43 +22,13 @@ from reporting.queue_log import QueueLog
 log = logging.getLogger(__name__)
 
 
-# Asterisk queue_log event names, for the queue log's `event` column.
-QUEUE_LOG_NAMES = {
-    "queue.enter": "ENTERQUEUE",
-    "queue.offer": "RINGING",
-    "queue.connect": "CONNECT",
-    "queue.noanswer": "RINGNOANSWER",
-    "queue.reject": "RINGCANCELED",
-    "queue.abandon": "ABANDON",
-    "queue.complete": "COMPLETECALLER",  # COMPLETEAGENT when the agent hung up: see queue_log_name
-    "queue.transfer": "TRANSFER",
-    "queue.escalate": "ESCALATE",
-    "agent.login": "ADDMEMBER",
-    "agent.ready": "UNPAUSE",
-    "agent.pause": "PAUSE",
-    "agent.wrapup": "WRAPUP",
-    "agent.logout": "REMOVEMEMBER",
-    # Not Asterisk's: it has no event for these.
-    "queue.priority": "PRIORITY",
-    "agent.pending": "PENDING",
-}
-
-
-def queue_log_name(evt: dict[str, Any]) -> str:
-    """Asterisk's queue_log name for an event."""
-    if evt["type"] == "queue.complete" and (evt.get("data") or {}).get("ended_by") == "agent":
-        return "COMPLETEAGENT"
-    kind = str(evt["type"])
-    return QUEUE_LOG_NAMES.get(kind, kind)
-
-
 # Where queue-log rows go: a callable that takes a batch of events (the database writer, run off the event loop).
 QueueLogSink = Callable[[list[dict[str, Any]]], None]
 
 
 def queue_log_sink(database_url: str) -> QueueLogSink:
     """The database's queue_log table as the notifier's sink."""
-    return QueueLog(db.session_factory(db.make_engine(database_url)), queue_log_name).append
+    return QueueLog(db.session_factory(db.make_engine(database_url))).append
 
 
 class Notifier:
