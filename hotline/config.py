@@ -15,6 +15,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+# The [tiers] section is the tier rules' own value type (a leaf module with no imports).
+from crm.tiers import TierThresholds
+
 REPO_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = REPO_DIR / "hotline.toml"
 
@@ -101,17 +104,6 @@ class Ivr:
 
 
 @dataclass(frozen=True)
-class Tiers:
-    """Thresholds of the customer tiers (客户分级) that `app.py crm retier` applies; see crm/tiers.py."""
-
-    window_months: int
-    large_customer_kva: int
-    large_customer_kwh: int
-    arrears_fen: int
-    attention_score: int
-
-
-@dataclass(frozen=True)
 class Demo:
     customers: int
 
@@ -184,7 +176,8 @@ class Config:
     database: Database
     ivr: Ivr
     acd: Acd
-    tiers: Tiers
+    # Thresholds of the customer tiers (客户分级) that `app.py crm retier` applies: the rules' own type.
+    tiers: TierThresholds
     demo: Demo
     web: Web
     work_orders: WorkOrders
@@ -230,7 +223,7 @@ _SECTION_CLASSES = {
     "database": Database,
     "ivr": Ivr,
     "acd": Acd,
-    "tiers": Tiers,
+    "tiers": TierThresholds,
     "demo": Demo,
     "web": Web,
     "work_orders": WorkOrders,

@@ -13,14 +13,12 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from crm import db
 from crm.contacts import ContactLog
-from crm.tiers import TierThresholds
 from demo import seed
 from hotline import redis_server
 from hotline.asterisk import Asterisk
@@ -120,7 +118,7 @@ class Hotline:
         summary = seed.seed_if_empty(
             self.engine,
             self.config.demo.customers,
-            thresholds=TierThresholds(**asdict(self.config.tiers)),
+            thresholds=self.config.tiers,
             seats=self.config.seats.names(),
             progress=sys.stderr.isatty(),
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -84,7 +84,7 @@ def test_the_risk_score_is_capped_at_100_and_needs_no_bills() -> None:
 
 def test_thresholds_come_from_the_configuration_and_the_environment(tmp_path: Path) -> None:
     cfg = load(env={"HOTLINE_PATHS_STATE_DIR": str(tmp_path), "HOTLINE_TIERS_ATTENTION_SCORE": "20"})
-    thresholds = TierThresholds(**asdict(cfg.tiers))
+    thresholds = cfg.tiers
     assert thresholds == replace(TierThresholds(), attention_score=20)
     one_late_bill = replace(PUNCTUAL_HOUSEHOLD, overdue=1, arrears_fen=60_000)
     assert decide_tier(one_late_bill, THRESHOLDS).tier is Tier.STANDARD
@@ -93,5 +93,5 @@ def test_thresholds_come_from_the_configuration_and_the_environment(tmp_path: Pa
 
 def test_the_committed_defaults_match_the_code_defaults(tmp_path: Path) -> None:
     cfg = load(env={"HOTLINE_PATHS_STATE_DIR": str(tmp_path)})
-    assert TierThresholds(**asdict(cfg.tiers)) == TierThresholds()
+    assert cfg.tiers == TierThresholds()
     assert cfg.demo.customers == 100_000
