@@ -36,247 +36,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from sys import intern
-from typing import NamedTuple
 
 from crm.tiers import Tier
-from reporting import periods
+from reporting.agent_day import WrapUp, follow_agent
 from reporting.queue_events import (
     ABANDON,
-    ADDMEMBER,
-    COMPLETEAGENT,
-    COMPLETECALLER,
     CONNECT,
     ENTERQUEUE,
-    ESCALATE,
     PAUSE,
-    REMOVEMEMBER,
-    TRANSFER,
-    UNPAUSE,
-    WRAPUP,
 )
-
-CONVERSATION_ENDS = frozenset({COMPLETECALLER, COMPLETEAGENT, TRANSFER})
-# What a call's own rows say about it (offers, refusals and announcements change no figure).
-CALL_EVENTS = frozenset({ENTERQUEUE, ESCALATE, CONNECT, ABANDON}) | CONVERSATION_ENDS
-# An agent's changes of state: what starts and ends wrap-ups and pauses.
-AGENT_STATE_EVENTS = frozenset({ADDMEMBER, REMOVEMEMBER, PAUSE, UNPAUSE, WRAPUP})
-# Everything the floor figures read.
-FLOOR_EVENTS = CALL_EVENTS | AGENT_STATE_EVENTS
-
-# The pause an agent is in from logging in until the first ready.
-LOGIN_PAUSE = "login"
-# The tier of a call whose queue row names none and whose caller was not identified.
-UNKNOWN_TIER = "unknown"
-
-
-@dataclass(frozen=True)
-class Period:
-    """[start, end), as timezone-aware moments. The utility's days are local days (reporting.periods.LOCAL)."""
-
-    start: datetime
-    end: datetime
-
-    @classmethod
-    def local_days(cls, first: date, last: date | None = None) -> Period:
-        """From local midnight of `first` to local midnight after `last` (default: the one day)."""
-        after = (last or first) + timedelta(days=1)
-        return cls(datetime.combine(first, time(), periods.LOCAL), datetime.combine(after, time(), periods.LOCAL))
-
-    @classmethod
-    def today(cls, now: datetime) -> Period:
-        return cls.local_days(periods.local_day(now))
-
-    def snapshot(self, as_of: datetime) -> datetime:
-        """The moment the figures are as at: the period's end, or `as_of` if earlier (not before the start)."""
-        return max(self.start, min(self.end, as_of))
-
-    def overlap_s(self, start: datetime, end: datetime) -> float:
-        return max(0.0, (min(end, self.end) - max(start, self.start)).total_seconds())
-
-
-_TIERS = {t.value: t for t in Tier}
-
-
-def tier_of(value: str) -> Tier | None:
-    return _TIERS.get(value)
-
-
-class QueueRow(NamedTuple):
-    """The columns of a queue_log row that the figures read."""
-
-    id: int
-    time: datetime
-    callid: str
-    queuename: str
-    agent: str
-    event: str
-    data1: str
-    data2: str
-
-
-def _key(row: QueueRow) -> tuple[datetime, int]:
-    # Rows of one moment keep the order they were written in.
-    return row.time, row.id
-
-
-@dataclass(frozen=True)
-class CallInQueue:
-    """One call as the queue log tells it (see the module docstring for the definitions)."""
-
-    callid: str
-    entered_at: datetime
-    entered_queue: str  # the group the call first waited in
-    queue: str  # the group it was first answered in, else the last it waited in
-    tier: Tier | None
-    answered_at: datetime | None  # the first answer
-    agent: str  # who answered first; "" if nobody (yet)
-    abandoned_at: datetime | None  # the caller hung up before any answer
-    abandoned_during: str  # "waiting" or "ringing" (a seat rang when the caller hung up); "" if not abandoned
-    left_at: datetime | None  # the caller left the ACD (the call completed or was abandoned); None while in it
-    talk_s: float  # the conversations that have ended, with every agent the call was transferred to
-    transfers: int
-
-    @property
-    def wait_s(self) -> float | None:
-        """Entering to the first answer or the hang-up; None while the call is still waiting for one."""
-        left = self.answered_at or self.abandoned_at
-        return None if left is None else (left - self.entered_at).total_seconds()
-
-    @property
-    def handled(self) -> bool:
-        """Answered, and every conversation of it over: the caller has left the ACD."""
-        return self.answered_at is not None and self.left_at is not None
-
-
-@dataclass(slots=True)
-class CallRows:
-    """What a call's rows have said so far. Rows may come in any order and in several batches (each router and
-    desk writes the queue log in its own batches): each fact keeps its earliest or latest row."""
-
-    entered: QueueRow | None = None  # the first ENTERQUEUE
-    waited_in: QueueRow | None = None  # the latest ENTERQUEUE, ESCALATE or TRANSFER (the group it waits in)
-    abandoned: QueueRow | None = None
-    completed: QueueRow | None = None  # the first COMPLETECALLER or COMPLETEAGENT
-    # CONNECT, TRANSFER and COMPLETE* rows: a transferred call has a conversation with each agent it reaches.
-    conversations: list[QueueRow] = field(default_factory=list)
-
-    def add(self, row: QueueRow) -> None:
-        event = row.event
-        if event in (ENTERQUEUE, ESCALATE, TRANSFER):
-            if event == ENTERQUEUE and (self.entered is None or _key(row) < _key(self.entered)):
-                self.entered = row
-            if self.waited_in is None or _key(row) > _key(self.waited_in):
-                self.waited_in = row
-        if event == ABANDON:
-            if self.abandoned is None or _key(row) < _key(self.abandoned):
-                self.abandoned = row
-        elif event in (COMPLETECALLER, COMPLETEAGENT) and (self.completed is None or _key(row) < _key(self.completed)):
-            self.completed = row
-        if event == CONNECT or event in CONVERSATION_ENDS:
-            self.conversations.append(row)
-
-    def call(self, callid: str, tier: Tier | None = None) -> CallInQueue | None:
-        """The call, once its entry is known; `tier` stands in when the entry names no known tier."""
-        entered = self.entered
-        if entered is None:
-            return None
-        first: QueueRow | None = None
-        talking_since: datetime | None = None
-        talk_s = 0.0
-        transfers = 0
-        for row in sorted(self.conversations, key=_key):
-            if row.event == CONNECT:
-                first = first or row
-                talking_since = talking_since or row.time
-                continue
-            if talking_since is not None:
-                talk_s += (row.time - talking_since).total_seconds()
-                talking_since = None
-            transfers += row.event == TRANSFER
-        left = min((r for r in (self.completed, self.abandoned) if r is not None), key=_key, default=None)
-        abandoned = self.abandoned if first is None else None
-        waited_in = self.waited_in or entered
-        return CallInQueue(
-            callid=callid,
-            entered_at=entered.time,
-            entered_queue=entered.queuename,
-            queue=first.queuename if first is not None and first.queuename else waited_in.queuename,
-            tier=tier_of(entered.data2) or tier,
-            answered_at=None if first is None else first.time,
-            agent="" if first is None else first.agent,
-            abandoned_at=None if abandoned is None else abandoned.time,
-            abandoned_during="" if abandoned is None else abandoned.data1,
-            left_at=None if left is None else left.time,
-            talk_s=talk_s,
-            transfers=transfers,
-        )
-
-
-# --- an agent's day: wrap-ups and pauses ---
-
-
-@dataclass(frozen=True)
-class WrapUp:
-    callid: str  # the call it followed ("" if the agent's call is not among the rows read)
-    start: datetime
-    end: datetime | None  # None: still in wrap-up at the last row read
-
-
-@dataclass(frozen=True)
-class Pause:
-    reason: str
-    start: datetime
-    end: datetime | None  # None: still paused at the last row read
-
-
-@dataclass(frozen=True)
-class AgentTimeline:
-    wrap_ups: tuple[WrapUp, ...]
-    pauses: tuple[Pause, ...]
-
-
-def follow_agent(rows: Iterable[QueueRow], before: QueueRow | None = None) -> AgentTimeline:
-    """An agent's wrap-ups and pauses from their rows in time order. `before` is their last change of state
-    before the rows, if any: a pause it began is still running when the rows start (logged in, paused)."""
-    wrap_ups: list[WrapUp] = []
-    pauses: list[Pause] = []
-    logged_in = before is not None and before.event != REMOVEMEMBER
-    pause: tuple[str, datetime] | None = None
-    if before is not None and before.event in (PAUSE, ADDMEMBER):
-        pause = (before.data1 if before.event == PAUSE else LOGIN_PAUSE, before.time)
-    wrap: tuple[str, datetime] | None = None
-    call = ""
-    for row in rows:
-        event = row.event
-        if event == CONNECT:
-            call = row.callid
-            continue
-        if event not in AGENT_STATE_EVENTS:
-            continue
-        # Logging in again while logged in changes nothing in the ACD, so it ends nothing here.
-        if wrap is not None and not (event == ADDMEMBER and logged_in):
-            wrap_ups.append(WrapUp(wrap[0], wrap[1], row.time))
-            wrap = None
-        if pause is not None and event in (PAUSE, UNPAUSE, REMOVEMEMBER):
-            pauses.append(Pause(pause[0], pause[1], row.time))
-            pause = None
-        if event == WRAPUP:
-            wrap = (call, row.time)
-            call = ""
-        elif event == PAUSE:
-            pause = (row.data1, row.time)
-        elif event == ADDMEMBER and not logged_in:
-            pause = (LOGIN_PAUSE, row.time)
-        logged_in = event != REMOVEMEMBER
-    if wrap is not None:
-        wrap_ups.append(WrapUp(wrap[0], wrap[1], None))
-    if pause is not None:
-        pauses.append(Pause(pause[0], pause[1], None))
-    return AgentTimeline(tuple(wrap_ups), tuple(pauses))
-
+from reporting.queue_rows import (
+    AGENT_STATE_EVENTS,
+    UNKNOWN_TIER,
+    CallInQueue,
+    CallRows,
+    Period,
+    QueueRow,
+    row_order,
+    seconds_until,
+    tier_of,
+)
 
 # --- the figures ---
 
@@ -418,10 +200,6 @@ class Tally:
             start, end, f.offered, f.answered, f.answered_within_threshold, f.abandoned, f.service_level,
             f.abandon_rate, f.asa_s,
         )  # fmt: skip
-
-
-def _seconds(start: datetime, end: datetime | None, snapshot: datetime) -> float:
-    return max(0.0, (min(end or snapshot, snapshot) - start).total_seconds())
 
 
 _Cell = tuple[str, str]  # (queue, tier)
@@ -587,7 +365,7 @@ class FloorLedger:
     def _follow_agents(self) -> None:
         for agent in self._dirty_agents:
             rows = self._agents[agent]
-            rows.sort(key=_key)
+            rows.sort(key=row_order)
             found: dict[str, list[WrapUp]] = {}
             for wrap_up in follow_agent(rows).wrap_ups:
                 if wrap_up.callid:
@@ -610,7 +388,7 @@ class FloorLedger:
             if call is None:
                 continue
             wrap_s = sum(
-                _seconds(w.start, w.end, snapshot) for ws in self._wrap_ups.get(callid, {}).values() for w in ws
+                seconds_until(w.start, w.end, snapshot) for ws in self._wrap_ups.get(callid, {}).values() for w in ws
             )
             cell = (call.queue, call.tier.value if call.tier is not None else UNKNOWN_TIER)
             tally = cells.get(cell)
@@ -618,71 +396,3 @@ class FloorLedger:
                 tally = cells[cell] = Tally()
             tally.count(call, self.threshold_s, wrap_s)
         return cells
-
-
-# --- the agent assessment ---
-
-
-@dataclass(frozen=True)
-class PauseTime:
-    reason: str
-    seconds: float
-    pauses: int
-
-
-@dataclass(frozen=True)
-class Conversation:
-    """A call an agent answered in the period."""
-
-    callid: str
-    answered_at: datetime
-    ended_at: datetime | None  # None: still talking at the snapshot
-    wrap_up_s: float
-
-
-@dataclass(frozen=True)
-class AgentDay:
-    """What an agent's rows say about the period (the assessment's figures from the queue log)."""
-
-    conversations: tuple[Conversation, ...]
-    pauses: tuple[PauseTime, ...]  # by reason, the longest first
-
-    @property
-    def handled(self) -> tuple[Conversation, ...]:
-        return tuple(c for c in self.conversations if c.ended_at is not None)
-
-
-@dataclass(slots=True)
-class _PauseSum:
-    seconds: float = 0.0
-    pauses: int = 0
-
-
-def assess_agent(rows: Iterable[QueueRow], before: QueueRow | None, period: Period, snapshot: datetime) -> AgentDay:
-    """One agent's conversations and pause time in the period, from their rows up to the snapshot in time order
-    (their CONNECT and conversation-end rows and their changes of state) and their last change of state before."""
-    rows = [r for r in rows if r.time <= snapshot]
-    timeline = follow_agent(rows, before)
-    wrap_s: dict[str, float] = {}
-    for w in timeline.wrap_ups:
-        wrap_s[w.callid] = wrap_s.get(w.callid, 0.0) + _seconds(w.start, w.end, snapshot)
-    answered: dict[str, QueueRow] = {}
-    ended: dict[str, datetime] = {}
-    for row in rows:
-        if row.event == CONNECT and period.start <= row.time and row.callid not in answered:
-            answered[row.callid] = row
-        elif row.event in CONVERSATION_ENDS and row.callid in answered and row.callid not in ended:
-            ended[row.callid] = row.time
-    conversations = tuple(
-        Conversation(callid, row.time, ended.get(callid), wrap_s.get(callid, 0.0)) for callid, row in answered.items()
-    )
-    window = Period(period.start, snapshot)
-    sums: dict[str, _PauseSum] = {}
-    for pause in timeline.pauses:
-        seconds = window.overlap_s(pause.start, pause.end or snapshot)
-        if seconds > 0 or window.start <= pause.start < window.end:
-            total = sums.setdefault(pause.reason, _PauseSum())
-            total.seconds += seconds
-            total.pauses += 1
-    pauses = sorted((PauseTime(r, s.seconds, s.pauses) for r, s in sums.items()), key=lambda p: (-p.seconds, p.reason))
-    return AgentDay(conversations, tuple(pauses))

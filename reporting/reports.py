@@ -27,24 +27,19 @@ from crm.services import Refusal, normalise_phone_number
 from crm.tiers import Tier
 from hotline.privacy import mask_caller
 from reporting import periods
-from reporting.floor_figures import (
+from reporting.agent_day import AgentDay, Conversation, PauseTime, assess_agent
+from reporting.floor_figures import AbandonedCall, FloorLedger, FloorStatistics
+from reporting.queue_events import CONNECT
+from reporting.queue_rows import (
     AGENT_STATE_EVENTS,
     CALL_EVENTS,
     CONVERSATION_ENDS,
     FLOOR_EVENTS,
-    AbandonedCall,
-    AgentDay,
     CallInQueue,
     CallRows,
-    Conversation,
-    FloorLedger,
-    FloorStatistics,
-    PauseTime,
     Period,
     QueueRow,
-    assess_agent,
 )
-from reporting.queue_events import CONNECT
 
 DEFAULT_INTERVAL = timedelta(minutes=30)
 ABANDONED_LISTED = 50

@@ -33,16 +33,10 @@ from crm.models import (
 from crm.tiers import CustomerClass, Tier
 from hotline.privacy import mask_caller
 from reporting import periods
-from reporting.floor_figures import (
-    CallRows,
-    Pause,
-    Period,
-    QueueRow,
-    ServiceFigures,
-    WrapUp,
-    follow_agent,
-)
+from reporting.agent_day import Pause, WrapUp, follow_agent
+from reporting.floor_figures import ServiceFigures
 from reporting.queue_events import ADDMEMBER, CONNECT, PAUSE, REMOVEMEMBER, UNPAUSE, WRAPUP
+from reporting.queue_rows import CallRows, Period, QueueRow
 from reporting.reports import Reports
 
 DAY = date(2026, 11, 2)

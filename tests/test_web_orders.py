@@ -20,7 +20,7 @@ from crm.vocabulary import Role
 from cti.acd.desk import AgentDesk
 from hotline.softphone import HANG_UP
 from reporting import periods
-from reporting.floor_figures import Period
+from reporting.queue_rows import Period
 from reporting.reports import Reports
 from tests.conftest import BOUND_S, Testbed, TestUtility, WebLogins, wait_for
 from tests.test_acd import Floor

@@ -14,7 +14,7 @@ from cti.screenpop import plain
 from cti.web.auth import requires
 from cti.web.backend import backend
 from reporting import periods
-from reporting.floor_figures import Period
+from reporting.queue_rows import Period
 
 bp = Blueprint("assessment", __name__)
 
