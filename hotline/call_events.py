@@ -132,6 +132,20 @@ class CallFollow:
                 return None
             await self.events.changed(min(left, 1.0))
 
+    async def ended(self, deadline: float) -> bool:
+        """Wait until the IVR has reported the call's end, if the call reached the IVR at all; False if the
+        deadline (time.monotonic()) passed first. The IVR reports on its own path (hotline/events.py), not with
+        the hang-up: a phone that has seen the call close may not have its last report yet."""
+        while True:
+            _, events = self.events.events(self.sip_call_id)
+            kinds = {e["type"] for e in events}
+            if "ivr.start" not in kinds or "ivr.end" in kinds:
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            await self.events.changed(min(left, 1.0))
+
     def history(self) -> list[str]:
         """What the call reported so far, briefly: for a failure message."""
         _, events = self.events.events(self.sip_call_id)

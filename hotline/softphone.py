@@ -29,6 +29,8 @@ T = TypeVar("T")
 
 # In a caller's script, the keys that mean "hang up here" instead of pressing anything.
 HANG_UP = "hang up"
+# How long after a call closes its phone waits for the IVR's report of its end (it comes within milliseconds).
+IVR_END_S = 10.0
 
 
 @dataclass
@@ -225,8 +227,8 @@ class SipStack:
                 raise ValueError("a scripted caller needs the hotline's events to follow")
             follow = events.follow(call.call_id)
             far_end_hung_up = await _follow_script(call, follow, script or (), until, closed, answered + hold, result)
-            result.reported = follow.history()
         else:
+            follow = None
             steps = [(dtmf_after, dtmf)] if isinstance(dtmf, str) else list(dtmf)
             for delay, digits in steps:
                 if not digits or await _wait_or_closed(closed, delay):
@@ -243,6 +245,10 @@ class SipStack:
                 await call.hangup()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.shield(closed), 5)
+        if follow is not None:
+            # The call's record is whole once the IVR's last report is in (it travels apart from the hang-up).
+            await follow.ended(time.monotonic() + IVR_END_S)
+            result.reported = follow.history()
         result.close_reason = closed.result() if closed.done() else None
         result.duration_s = round(time.monotonic() - answered, 2)
         result.heard_ms = await listener

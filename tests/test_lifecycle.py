@@ -18,7 +18,7 @@ from crm.db import make_engine, session_factory
 from hotline.config import REPO_DIR, Config
 from hotline.sandbox import environment, free_port, sandbox_config
 from hotline.stack import Hotline, StackError
-from tests.conftest import new_caller_number, wait_for
+from tests.conftest import BOUND_S, new_caller_number, wait_for
 
 
 def _app(cfg: Config, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -61,7 +61,10 @@ def running(tmp_path: Path) -> Iterator[tuple[Config, subprocess.Popen[str]]]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    wait_for(lambda: _app(cfg, "status").returncode == 0, timeout=60, interval=0.5)
+    # Up once it has written its run file (the last step of starting, after every part answered), or gone.
+    run_file = cfg.paths.state_dir / "run.json"
+    wait_for(lambda: run_file.exists() or process.poll() is not None, timeout=BOUND_S, interval=0.2)
+    assert process.poll() is None, process.communicate()[0]
     yield cfg, process
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
