@@ -40,7 +40,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from campaigns.rules import CalleeState, CampaignPolicy, CampaignState, Outcome, Pace, load_policy
+from campaigns.policy import load_policy
+from campaigns.rules import CalleeState, CampaignPolicy, CampaignState, Outcome, Pace
 from campaigns.service import Attempt, CampaignService, Recorded
 from crm import account_numbers
 from crm.models import (

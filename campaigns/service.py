@@ -24,27 +24,28 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaigns.eligibility import Route, route_for
+from campaigns.messages import (
+    BillMessage,
+    Message,
+    OutageMessage,
+    RestorationMessage,
+    check_message,
+    message_from_json,
+    message_to_json,
+)
 from campaigns.rules import (
     CLOSED_STATES,
     DONE_STATES,
     REPORTABLE,
-    BillMessage,
     CalleeState,
     CampaignAction,
     CampaignError,
     CampaignKind,
     CampaignPolicy,
     CampaignState,
-    Message,
-    OutageMessage,
     Outcome,
-    RestorationMessage,
-    Route,
-    check_message,
-    message_from_json,
-    message_to_json,
     next_campaign_state,
-    route_for,
 )
 from crm.models import (
     Account,

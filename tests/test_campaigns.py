@@ -9,12 +9,21 @@ from pathlib import Path
 
 import pytest
 
+from campaigns.eligibility import Route, route_for
+from campaigns.hours import AllowedHours, Window
+from campaigns.messages import (
+    BillMessage,
+    OutageMessage,
+    RestorationMessage,
+    check_message,
+    message_from_json,
+    message_to_json,
+)
+from campaigns.pacing import Pacer, PacingError
+from campaigns.policy import DEFAULT_POLICY, load_policy
 from campaigns.rules import (
-    DEFAULT_POLICY,
     FINAL,
     TRANSITIONS,
-    AllowedHours,
-    BillMessage,
     CalleeState,
     CampaignAction,
     CampaignError,
@@ -22,27 +31,16 @@ from campaigns.rules import (
     CampaignState,
     IllegalTransitionError,
     NextStep,
-    OutageMessage,
     Outcome,
     Pace,
-    Pacer,
-    PacingError,
-    PolicyError,
-    RestorationMessage,
     Retry,
-    Route,
-    Window,
     after_attempt,
     allowed_campaign_actions,
-    check_message,
-    load_policy,
-    message_from_json,
-    message_to_json,
     next_campaign_state,
     parse_policy,
-    route_for,
 )
 from crm.tiers import Tier
+from hotline.policy_file import PolicyError
 from reporting.periods import LOCAL
 
 S, A = CampaignState, CampaignAction
