@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, insert, select, update
+from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.eligibility import Route, route_for
@@ -47,6 +47,7 @@ from campaigns.rules import (
     Outcome,
     next_campaign_state,
 )
+from crm import grid
 from crm.models import (
     Account,
     Bill,
@@ -209,7 +210,8 @@ class CampaignService:
         self, outage_id: int, created_by: str, *, name: str | None = None, trunk: str | None = None
     ) -> CreatedCampaign:
         """A planned-outage notice (计划停电通知) to every customer with an account under the outage: its substation's
-        feeders, its feeder's transformer areas, or its listed areas (the IVR's topology rule, in reverse)."""
+        feeders, its feeder's transformer areas, or its listed areas (the grid's reach rule, crm/grid.py, read from
+        the outage to places)."""
         now = self.clock()
         with self.sessions.begin() as session:
             outage = session.get(Outage, outage_id)
@@ -223,11 +225,10 @@ class CampaignService:
             message = OutageMessage(
                 _where(session, outage), outage.starts_at, outage.expected_restoration_at, outage.reason
             )
-            areas = _areas_of(outage)
             rows = session.execute(
                 select(Account.customer_id, func.min(Account.id))
                 .join(SupplyPoint, SupplyPoint.id == Account.supply_point_id)
-                .where(SupplyPoint.transformer_area_id.in_(areas))
+                .where(SupplyPoint.transformer_area_id.in_(grid.areas_reached(outage)))
                 .group_by(Account.customer_id)
             ).all()
             selected = [_Selected(customer, account) for customer, account in rows]
@@ -969,19 +970,6 @@ def _locked(session: Session, campaign_id: int) -> Campaign:
     if campaign is None:
         raise UnknownCampaignError(f"there is no campaign {campaign_id}")
     return campaign
-
-
-def _areas_of(outage: Outage) -> Select[int]:
-    """The transformer areas an outage reaches: its substation's, its feeder's, or those it lists."""
-    if outage.scope is OutageScope.SUBSTATION:
-        return (
-            select(TransformerArea.id)
-            .join(Feeder, Feeder.id == TransformerArea.feeder_id)
-            .where(Feeder.substation_id == outage.substation_id)
-        )
-    if outage.scope is OutageScope.FEEDER:
-        return select(TransformerArea.id).where(TransformerArea.feeder_id == outage.feeder_id)
-    return select(OutageArea.transformer_area_id).where(OutageArea.outage_id == outage.id)
 
 
 def _where(session: Session, outage: Outage) -> str:
