@@ -179,6 +179,14 @@ def after_attempt(
     return NextStep(CalleeState.PENDING, hours.next_allowed(at + retry.spacing))
 
 
+def unless_stopped(state: CalleeState, campaign: CampaignState) -> CalleeState:
+    """A callee who would be due for another call is cancelled instead when their campaign was stopped: a stopped
+    campaign calls nobody again, whether the callee's last attempt ended or was lost."""
+    if state is CalleeState.PENDING and campaign is CampaignState.STOPPED:
+        return CalleeState.CANCELLED
+    return state
+
+
 # --- the pace of calls on a trunk ---
 
 

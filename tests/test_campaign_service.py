@@ -19,8 +19,9 @@ from sqlalchemy import select
 
 from campaigns.messages import BillMessage, OutageMessage, RestorationMessage
 from campaigns.policy import load_policy
+from campaigns.records import InvalidRequestError
 from campaigns.rules import CalleeState, CampaignKind, CampaignState, IllegalTransitionError, Outcome
-from campaigns.service import CampaignService, InvalidRequestError
+from campaigns.service import CampaignService
 from crm import account_numbers, db
 from crm.models import (
     Account,

@@ -25,8 +25,9 @@ from typing import Any, Protocol
 
 from campaigns.messages import BillMessage, Message, OutageMessage, RestorationMessage
 from campaigns.pacing import Pacer
+from campaigns.records import Attempt
 from campaigns.rules import CampaignKind, Outcome
-from campaigns.service import Attempt, CampaignService
+from campaigns.service import CampaignService
 from cti.ari import Ari, AriError, wait_until_up
 from reporting import periods
 
