@@ -114,7 +114,7 @@ def cmd_dialler(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 
-    from campaigns.rules import load_policy
+    from campaigns.policy import load_policy
     from campaigns.service import CampaignService
     from crm import db
     from cti.ari import Ari

@@ -40,8 +40,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from campaigns.rules import CalleeState, CampaignPolicy, CampaignState, Outcome, Pace, load_policy
-from campaigns.service import Attempt, CampaignService, Recorded
+from campaigns.policy import load_policy
+from campaigns.records import Attempt, Recorded
+from campaigns.rules import CalleeState, CampaignPolicy, CampaignState, Outcome, Pace
+from campaigns.service import CampaignService
 from crm import account_numbers
 from crm.models import (
     Account,

@@ -1,27 +1,23 @@
-"""Outbound notice campaigns (主动服务外呼) as plain data and pure functions (no I/O but reading the policy file):
-kinds and states, what each call attempt can end in and what follows it (a retry later, or done), the hours in
-which customers may be called, the pace of calls on a trunk, who gets a robot call and who a key-account
-manager's task, and the variables each kind of message is read with. campaigns/service.py applies them to the
-database; the ARI dialler places the calls.
+"""Outbound notice campaigns (主动服务外呼) as plain data and pure functions: kinds and states, what each call
+attempt can end in and what follows it (a retry later, or done), a trunk's pace, how an answering machine is told
+from a person, and the campaign policy (外呼策略) parsed from its TOML table (campaigns/policy.py reads the file).
+The hours in which customers may be called are campaigns/hours.py, who is called campaigns/eligibility.py, what
+they hear campaigns/messages.py; the campaign service applies them to the database, the dialler places the calls.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from campaigns.hours import AllowedHours, Window
 from crm.tiers import Tier
-from hotline import policy_file
 from hotline.policy_file import PolicyError
-from reporting.periods import LOCAL
-
-DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
+from hotline.policy_file import table as policy_table
 
 
 class CampaignKind(StrEnum):
@@ -183,72 +179,12 @@ def after_attempt(
     return NextStep(CalleeState.PENDING, hours.next_allowed(at + retry.spacing))
 
 
-# --- the hours in which customers may be called ---
-
-_CLOCK = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
-
-
-@dataclass(frozen=True)
-class Window:
-    """A daily stretch of local time, start included and end excluded. An end at or before the start runs past
-    midnight into the next day (22:00-06:00); 00:00-24:00 is the whole day."""
-
-    start: time
-    end: time
-    end_of_day: bool = False  # the end is 24:00 (time() cannot say so)
-
-    @classmethod
-    def parse(cls, text: str) -> Window:
-        parts = text.replace(" ", "").split("-")
-        if len(parts) != 2 or not all(_CLOCK.match(p) for p in parts):
-            raise ValueError(f"{text!r} is not a window such as 08:00-21:00")
-        (sh, sm), (eh, em) = ((int(x) for x in p.split(":")) for p in parts)
-        if sh == 24 or (eh == 24 and em != 0):
-            raise ValueError(f"{text!r}: only an end may be 24:00")
-        if (sh, sm) == (eh, em):
-            raise ValueError(f"{text!r} is empty; 00:00-24:00 is the whole day")
-        return cls(time(sh, sm), time(0, 0) if eh == 24 else time(eh, em), end_of_day=eh == 24)
-
-    def on(self, day: date, zone: tzinfo) -> tuple[datetime, datetime]:
-        """The stretch that starts on `day`, as aware moments."""
-        start = datetime.combine(day, self.start, zone)
-        end_day = day + timedelta(days=1) if self.end_of_day or self.end <= self.start else day
-        return start, datetime.combine(end_day, self.end, zone)
-
-    def __str__(self) -> str:
-        return f"{self.start:%H:%M}-{'24:00' if self.end_of_day else format(self.end, '%H:%M')}"
-
-
-@dataclass(frozen=True)
-class AllowedHours:
-    """When customers may be called (允许外呼时段): local-time windows, every day alike."""
-
-    windows: tuple[Window, ...]
-    zone: tzinfo = LOCAL
-
-    def _stretches(self, moment: datetime) -> Iterable[tuple[datetime, datetime]]:
-        day = moment.astimezone(self.zone).date()
-        # The day before too: its window past midnight may still be open.
-        for offset in (-1, 0, 1):
-            for window in self.windows:
-                yield window.on(day + timedelta(days=offset), self.zone)
-
-    def allows(self, moment: datetime) -> bool:
-        _aware(moment)
-        return any(start <= moment < end for start, end in self._stretches(moment))
-
-    def next_allowed(self, moment: datetime) -> datetime:
-        """`moment` itself if it is allowed, else the start of the next window (in `moment`'s time zone)."""
-        _aware(moment)
-        if self.allows(moment):
-            return moment
-        # Every window starts once a day, so one starts within the next day.
-        return min(start for start, _ in self._stretches(moment) if start > moment).astimezone(moment.tzinfo)
-
-
-def _aware(moment: datetime) -> None:
-    if moment.tzinfo is None:
-        raise ValueError("a moment to call needs a time zone")
+def unless_stopped(state: CalleeState, campaign: CampaignState) -> CalleeState:
+    """A callee who would be due for another call is cancelled instead when their campaign was stopped: a stopped
+    campaign calls nobody again, whether the callee's last attempt ended or was lost."""
+    if state is CalleeState.PENDING and campaign is CampaignState.STOPPED:
+        return CalleeState.CANCELLED
+    return state
 
 
 # --- the pace of calls on a trunk ---
@@ -266,162 +202,6 @@ class Pace:
     def spacing(self) -> float:
         """Seconds between two starts: even spacing keeps every one-second window within the rate."""
         return 1.0 / self.calls_per_second
-
-
-class PacingError(CampaignError):
-    pass
-
-
-class Pacer:
-    """One trunk's pacer in one dialler process: when may the next call start, given the last starts and the calls
-    still up. `clock` gives seconds (time.monotonic in a dialler; the tests move it)."""
-
-    def __init__(self, pace: Pace, clock: Callable[[], float]) -> None:
-        self.pace = pace
-        self.clock = clock
-        self.live = 0
-        self._last_start: float | None = None
-
-    def next_start(self) -> float | None:
-        """The earliest moment (clock seconds) the next call may start; None while `max_concurrent` calls are up:
-        only a call ending makes room."""
-        if self.live >= self.pace.max_concurrent:
-            return None
-        now = self.clock()
-        if self._last_start is None:
-            return now
-        return max(now, self._last_start + self.pace.spacing)
-
-    def delay(self) -> float | None:
-        """Seconds to wait before the next start (0: now); None while the trunk is full."""
-        at = self.next_start()
-        return None if at is None else max(0.0, at - self.clock())
-
-    def may_start(self) -> bool:
-        return self.delay() == 0.0
-
-    def start(self) -> None:
-        """A call starts now. Raises PacingError if the pace does not allow it yet."""
-        if not self.may_start():
-            raise PacingError("the trunk's pace does not allow another call yet")
-        self._last_start = self.clock()
-        self.live += 1
-
-    def ended(self) -> None:
-        """A call that was started is over (whatever its outcome), making room for another."""
-        if self.live == 0:
-            raise PacingError("no call is up on this trunk")
-        self.live -= 1
-
-
-# --- who gets a robot call ---
-
-
-class Route(StrEnum):
-    ROBOT = "robot"  # an automatic voice call
-    MANAGER = "manager"  # a task on the account manager's list (大客户经理): a key account hears it from a person
-
-
-def route_for(tier: Tier, manager_tiers: frozenset[Tier]) -> Route:
-    """Key accounts (and any other tier the policy names) are told by their account manager, never by a robot;
-    one without a manager still gets a task (unassigned), for the supervisors to give to someone."""
-    return Route.MANAGER if tier in manager_tiers else Route.ROBOT
-
-
-# --- what each kind of message is read with ---
-
-
-@dataclass(frozen=True)
-class OutageMessage:
-    """A planned outage: where, when (the window) and why; read out as dates and times."""
-
-    where: str
-    starts_at: datetime
-    ends_at: datetime | None
-    reason: str
-
-
-@dataclass(frozen=True)
-class RestorationMessage:
-    """Power is back where the callee reported it off."""
-
-    where: str
-    restored_at: datetime
-
-
-@dataclass(frozen=True)
-class BillMessage:
-    """A bill reminder or an arrears notice: how much (fen, read as 元 角 分) by or since when, on which account
-    (the last four digits are read, never the whole number)."""
-
-    amount_fen: int
-    due_date: date
-    account_number: str
-
-    @property
-    def account_tail(self) -> str:
-        return self.account_number[-4:]
-
-
-Message = OutageMessage | RestorationMessage | BillMessage
-MESSAGE_TYPES: Mapping[CampaignKind, type[OutageMessage] | type[RestorationMessage] | type[BillMessage]] = (
-    MappingProxyType(
-        {
-            CampaignKind.PLANNED_OUTAGE: OutageMessage,
-            CampaignKind.RESTORATION: RestorationMessage,
-            CampaignKind.BILL_REMINDER: BillMessage,
-            CampaignKind.ARREARS_NOTICE: BillMessage,
-        }
-    )
-)
-
-
-def message_to_json(message: Message) -> dict[str, Any]:
-    """The variables as stored (JSON): moments and dates in ISO form."""
-    if isinstance(message, OutageMessage):
-        return {
-            "where": message.where,
-            "starts_at": message.starts_at.isoformat(),
-            "ends_at": message.ends_at.isoformat() if message.ends_at else None,
-            "reason": message.reason,
-        }
-    if isinstance(message, RestorationMessage):
-        return {"where": message.where, "restored_at": message.restored_at.isoformat()}
-    return {
-        "amount_fen": message.amount_fen,
-        "due_date": message.due_date.isoformat(),
-        "account_number": message.account_number,
-    }
-
-
-def message_from_json(kind: CampaignKind, data: Mapping[str, Any]) -> Message:
-    if kind is CampaignKind.PLANNED_OUTAGE:
-        ends = data.get("ends_at")
-        return OutageMessage(
-            str(data["where"]),
-            datetime.fromisoformat(data["starts_at"]),
-            datetime.fromisoformat(ends) if ends else None,
-            str(data["reason"]),
-        )
-    if kind is CampaignKind.RESTORATION:
-        return RestorationMessage(str(data["where"]), datetime.fromisoformat(data["restored_at"]))
-    return BillMessage(int(data["amount_fen"]), date.fromisoformat(data["due_date"]), str(data["account_number"]))
-
-
-def check_message(kind: CampaignKind, message: Message) -> None:
-    """The message fits the kind and says something: raises CampaignError saying what is wrong."""
-    expected = MESSAGE_TYPES[kind]
-    if not isinstance(message, expected):
-        raise CampaignError(f"a {kind} campaign is read with a {expected.__name__}, not a {type(message).__name__}")
-    if isinstance(message, OutageMessage):
-        if message.starts_at.tzinfo is None or (message.ends_at is not None and message.ends_at.tzinfo is None):
-            raise CampaignError("the outage window needs a time zone")
-        if message.ends_at is not None and message.ends_at <= message.starts_at:
-            raise CampaignError("the outage window ends before it starts")
-        if not message.reason.strip() or not message.where.strip():
-            raise CampaignError("a planned-outage notice says where and why")
-    elif isinstance(message, BillMessage) and message.amount_fen <= 0:
-        raise CampaignError("a bill notice is for an amount above 0")
 
 
 # --- answering machines ---
@@ -445,11 +225,14 @@ class MachineDetection:
         return self.silence_is_machine or not cause.upper().startswith("INITIALSILENCE")
 
 
-# --- the policy file ---
+# --- the policy (campaigns/policy.toml; campaigns/policy.py reads the file) ---
 
 
 @dataclass(frozen=True)
 class CampaignPolicy:
+    """The campaign policy: the hours per kind, the retries per outcome, each trunk's pace (the first listed is the
+    default), how long a dialler's claim holds, the tiers told by their account manager, and machine detection."""
+
     hours: Mapping[CampaignKind, AllowedHours]
     retries: Mapping[Outcome, Retry]
     trunks: Mapping[str, Pace]
@@ -459,33 +242,32 @@ class CampaignPolicy:
     machines: MachineDetection = MachineDetection()
 
     def pace(self, trunk: str) -> Pace:
+        """The pace of `trunk`; a trunk the policy does not name is refused (CampaignError)."""
         if trunk not in self.trunks:
             raise CampaignError(f"there is no trunk {trunk!r} in the campaign policy (known: {', '.join(self.trunks)})")
         return self.trunks[trunk]
 
     def next_step(self, kind: CampaignKind, outcome: Outcome, attempts: int, at: datetime) -> NextStep:
+        """What follows an attempt of a `kind` campaign (after_attempt, with this policy's retries and hours)."""
         return after_attempt(outcome, attempts, at, self.retries, self.hours[kind])
-
-
-def load_policy(path: Path = DEFAULT_POLICY) -> CampaignPolicy:
-    return policy_file.load(path, "campaign policy", parse_policy)
 
 
 _SECTIONS = {"hours", "retry", "trunks", "claims", "routing", "machines"}
 
 
 def parse_policy(data: Mapping[str, Any]) -> CampaignPolicy:
+    """The policy from the policy file's tables (as tomllib reads them); a PolicyError names the entry at fault."""
     unknown = set(data) - _SECTIONS
     if unknown:
         raise PolicyError(f"unknown section(s) {', '.join(sorted(unknown))}")
-    trunks, default_trunk = _trunks(policy_file.table(data, "trunks"))
-    claims = policy_file.table(data, "claims")
+    trunks, default_trunk = _trunks(policy_table(data, "trunks"))
+    claims = policy_table(data, "claims")
     _known("claims", claims, {"timeout_seconds"})
-    routing = policy_file.table(data, "routing")
+    routing = policy_table(data, "routing")
     _known("routing", routing, {"manager_tiers"})
     return CampaignPolicy(
-        hours=_hours(policy_file.table(data, "hours")),
-        retries=_retries(policy_file.table(data, "retry")),
+        hours=_hours(policy_table(data, "hours")),
+        retries=_retries(policy_table(data, "retry")),
         trunks=trunks,
         default_trunk=default_trunk,
         claim_timeout=timedelta(seconds=_positive("claims.timeout_seconds", claims.get("timeout_seconds"))),

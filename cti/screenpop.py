@@ -12,7 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.rules import CampaignKind, message_from_json
+from campaigns.messages import message_from_json
+from campaigns.rules import CampaignKind
 from crm.models import Account, Campaign, CampaignAttempt, CampaignCallee, Contact
 from crm.services import CustomerService, Refusal
 

@@ -31,17 +31,9 @@ from baresip.errors import AudioNotActive, AudioRestarted, BaresipError
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
-from campaigns.rules import (
-    BillMessage,
-    CalleeState,
-    CampaignKind,
-    CampaignPolicy,
-    CampaignState,
-    OutageMessage,
-    Outcome,
-    RestorationMessage,
-    load_policy,
-)
+from campaigns.messages import BillMessage, OutageMessage, RestorationMessage
+from campaigns.policy import load_policy
+from campaigns.rules import CalleeState, CampaignKind, CampaignPolicy, CampaignState, Outcome
 from campaigns.service import CampaignService
 from crm.models import CampaignAttempt, CampaignCallee, Feeder, Outage, OutageArea, TransformerArea
 from crm.services import CustomerService

@@ -17,18 +17,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from campaigns.rules import (
-    BillMessage,
-    CalleeState,
-    CampaignKind,
-    CampaignState,
-    IllegalTransitionError,
-    OutageMessage,
-    Outcome,
-    RestorationMessage,
-    load_policy,
-)
-from campaigns.service import CampaignService, InvalidRequestError
+from campaigns.messages import BillMessage, OutageMessage, RestorationMessage
+from campaigns.policy import load_policy
+from campaigns.records import InvalidRequestError
+from campaigns.rules import CalleeState, CampaignKind, CampaignState, IllegalTransitionError, Outcome
+from campaigns.service import CampaignService
 from crm import account_numbers, db
 from crm.models import (
     Account,

@@ -1,6 +1,7 @@
 """The campaign domain without a database: the campaign's states against a table written out here, what follows each
-attempt outcome (counts and spacing from the policy, retries moved into the allowed hours), allowed hours across
-midnight, the pacer on an injected clock, tier routing, the message variables and the policy file's errors."""
+attempt outcome (counts and spacing from the policy, retries moved into the allowed hours, nobody called again by a
+stopped campaign), allowed hours across midnight, the pacer on an injected clock, the message variables and the
+policy file's errors. Who is called is tests/test_campaign_eligibility.py."""
 
 from __future__ import annotations
 
@@ -9,12 +10,20 @@ from pathlib import Path
 
 import pytest
 
+from campaigns.hours import AllowedHours, Window
+from campaigns.messages import (
+    BillMessage,
+    OutageMessage,
+    RestorationMessage,
+    check_message,
+    message_from_json,
+    message_to_json,
+)
+from campaigns.pacing import Pacer, PacingError
+from campaigns.policy import DEFAULT_POLICY, load_policy
 from campaigns.rules import (
-    DEFAULT_POLICY,
     FINAL,
     TRANSITIONS,
-    AllowedHours,
-    BillMessage,
     CalleeState,
     CampaignAction,
     CampaignError,
@@ -22,27 +31,17 @@ from campaigns.rules import (
     CampaignState,
     IllegalTransitionError,
     NextStep,
-    OutageMessage,
     Outcome,
     Pace,
-    Pacer,
-    PacingError,
-    PolicyError,
-    RestorationMessage,
     Retry,
-    Route,
-    Window,
     after_attempt,
     allowed_campaign_actions,
-    check_message,
-    load_policy,
-    message_from_json,
-    message_to_json,
     next_campaign_state,
     parse_policy,
-    route_for,
+    unless_stopped,
 )
 from crm.tiers import Tier
+from hotline.policy_file import PolicyError
 from reporting.periods import LOCAL
 
 S, A = CampaignState, CampaignAction
@@ -147,6 +146,13 @@ def test_a_retry_outside_the_hours_waits_for_the_next_window() -> None:
 def test_a_lost_attempt_is_offered_again_at_once_within_hours_and_not_counted() -> None:
     assert after_attempt(Outcome.LOST, 99, local(2, 10), RETRIES, DAY) == NextStep(CalleeState.PENDING, local(2, 10))
     assert after_attempt(Outcome.LOST, 1, local(2, 22), RETRIES, DAY).at == local(3, 8)
+
+
+@pytest.mark.parametrize("campaign", list(CampaignState))
+@pytest.mark.parametrize("state", list(CalleeState))
+def test_a_stopped_campaign_cancels_whoever_would_be_called_again(campaign: CampaignState, state: CalleeState) -> None:
+    expected = CalleeState.CANCELLED if (state, campaign) == (CalleeState.PENDING, S.STOPPED) else state
+    assert unless_stopped(state, campaign) is expected
 
 
 # --- allowed hours ---
@@ -272,15 +278,7 @@ def test_the_pacer_keeps_at_most_max_concurrent_calls_up() -> None:
         pacer.ended()
 
 
-# --- routing and messages ---
-
-
-def test_key_accounts_go_to_their_manager_the_others_to_the_robot() -> None:
-    keys = frozenset({Tier.KEY_ACCOUNT})
-    assert route_for(Tier.KEY_ACCOUNT, keys) is Route.MANAGER
-    assert route_for(Tier.STANDARD, keys) is Route.ROBOT
-    assert route_for(Tier.ATTENTION, keys) is Route.ROBOT
-    assert route_for(Tier.KEY_ACCOUNT, frozenset()) is Route.ROBOT
+# --- messages ---
 
 
 @pytest.mark.parametrize(

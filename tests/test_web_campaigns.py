@@ -17,7 +17,8 @@ from flask.testing import FlaskClient
 from playwright.sync_api import Browser, expect
 from sqlalchemy import func, select
 
-from campaigns.rules import CampaignState, load_policy
+from campaigns.policy import load_policy
+from campaigns.rules import CampaignState
 from campaigns.service import CampaignService
 from crm.models import (
     Account,

@@ -22,7 +22,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from campaigns.rules import CampaignAction, CampaignKind, CampaignState, load_policy
+from campaigns.policy import load_policy
+from campaigns.rules import CampaignAction, CampaignKind, CampaignState
 from campaigns.service import CampaignService
 from crm.models import Contact, CountyCompany, User
 from crm.tiers import Tier

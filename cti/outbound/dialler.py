@@ -23,16 +23,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from campaigns.rules import (
-    BillMessage,
-    CampaignKind,
-    Message,
-    OutageMessage,
-    Outcome,
-    Pacer,
-    RestorationMessage,
-)
-from campaigns.service import Attempt, CampaignService
+from campaigns.messages import BillMessage, Message, OutageMessage, RestorationMessage
+from campaigns.pacing import Pacer
+from campaigns.records import Attempt
+from campaigns.rules import CampaignKind, Outcome
+from campaigns.service import CampaignService
 from cti.ari import Ari, AriError, wait_until_up
 from reporting import periods
 

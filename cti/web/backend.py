@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns import rules as campaigns
+from campaigns import policy as campaigns
 from campaigns.service import CampaignService
 from crm import db
 from crm.models import Agent, Outage, User, WorkOrder, WorkOrderStep

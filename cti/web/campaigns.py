@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template, request
 
+from campaigns.records import CampaignSummary, CreatedCampaign, Progress, UnknownCampaignError
 from campaigns.rules import CalleeState, CampaignAction, CampaignError, CampaignKind, Outcome, allowed_campaign_actions
-from campaigns.service import CampaignSummary, CreatedCampaign, Progress, UnknownCampaignError
 from crm.models import Outage
 from crm.vocabulary import Role
 from cti.screenpop import plain
