@@ -19,7 +19,8 @@ from crm.services import CustomerService, Problem, Refusal
 from crm.tiers import Tier
 from ivr.call import Identity
 from reporting import periods
-from work_orders.rules import Actor, Kind, Origin, load_policy
+from work_orders.policy import load_policy
+from work_orders.rules import Actor, Kind, Origin
 from work_orders.service import NewWorkOrder, WorkOrderService
 
 # Who the work-order history names for what the IVR does.

@@ -44,6 +44,7 @@ from crm.vocabulary import OutageKind, OutageScope, Role
 from ivr.call import Identity
 from ivr.customers import CrmCustomers
 from tests.conftest import scratch_database
+from work_orders.policy import load_policy
 from work_orders.rules import (
     Action,
     Actor,
@@ -56,7 +57,6 @@ from work_orders.rules import (
     UnknownOutageError,
     UnknownWorkOrderError,
     WrongCountyError,
-    load_policy,
 )
 from work_orders.service import (
     ConflictError,

@@ -11,6 +11,8 @@ import pytest
 
 from crm.tiers import Tier
 from crm.vocabulary import OutageScope, Role
+from hotline.policy_file import PolicyError
+from work_orders.policy import load_policy
 from work_orders.rules import (
     RULES,
     Action,
@@ -20,7 +22,6 @@ from work_orders.rules import (
     IllegalTransitionError,
     Kind,
     NotPermittedError,
-    PolicyError,
     RepairReport,
     State,
     WrongCountyError,
@@ -29,7 +30,6 @@ from work_orders.rules import (
     check_restore,
     contact_deadline,
     is_overdue,
-    load_policy,
     next_state,
     order_number,
     parse_policy,

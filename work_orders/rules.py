@@ -1,6 +1,7 @@
-"""Work orders (工单) as plain data and pure functions (no I/O but reading the policy file): kinds and states, the
-95598 dispatch flow of seed 002 with the role allowed for each step, the one-hour contact clock, and the rule that
-raises a suspected fault outage from repair reports. work_orders/service.py applies them to the database.
+"""Work orders (工单) as plain data and pure functions, with no database, Redis or file I/O: kinds and states, the
+95598 dispatch flow of seed 002 with the role allowed for each step, the one-hour contact clock, the rule that raises
+a suspected fault outage from repair reports, and the policy those rules are configured by (parsed here from a
+mapping; work_orders/policy.py reads the file). work_orders/service.py applies them to the database.
 
 The flow: created at the provincial centre (省中心受理) -> dispatched by the city service dispatch (服调派发) to a
 county company -> accepted (接单) -> customer contacted (联系客户, within the contact deadline) -> handled (处理)
@@ -15,16 +16,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from crm.tiers import Tier
 from crm.vocabulary import OutageScope, Role
-from hotline import policy_file
-from hotline.policy_file import PolicyError
 
-DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
+# Only the error and the section check of the policy file's format; the reading is work_orders/policy.py's.
+from hotline.policy_file import PolicyError
+from hotline.policy_file import table as section
 
 
 class Kind(StrEnum):
@@ -356,26 +356,23 @@ def suspect_outage(reports: Iterable[RepairReport], rule: CorrelationRule, now: 
     return None
 
 
-# --- the policy file ---
+# --- the policy ---
 
 
 @dataclass(frozen=True)
 class WorkOrderPolicy:
+    """The contact deadlines and the correlation rule, as the policy file (work_orders/policy.toml) sets them."""
+
     deadlines: ContactDeadlines
     correlation: CorrelationRule
 
 
-def load_policy(path: Path = DEFAULT_POLICY) -> WorkOrderPolicy:
-    return policy_file.load(path, "work-order policy", parse_policy)
-
-
 def parse_policy(data: Mapping[str, Any]) -> WorkOrderPolicy:
+    """The policy from the policy file's parsed TOML; a PolicyError names the entry that is wrong."""
     unknown = set(data) - {"contact_minutes", "correlation"}
     if unknown:
         raise PolicyError(f"unknown section(s) {', '.join(sorted(unknown))}")
-    return WorkOrderPolicy(
-        _deadlines(policy_file.table(data, "contact_minutes")), _correlation(policy_file.table(data, "correlation"))
-    )
+    return WorkOrderPolicy(_deadlines(section(data, "contact_minutes")), _correlation(section(data, "correlation")))
 
 
 def _positive(where: str, value: Any, unit: str = "minutes") -> int:

@@ -28,7 +28,7 @@ from hotline.config import Config
 from reporting import periods
 from reporting.ivr_funnel import NOW_KEY, IvrFunnel, day_key, funnel
 from reporting.reports import Reports
-from work_orders.rules import load_policy
+from work_orders.policy import load_policy
 from work_orders.service import OutageSummary, WorkOrderService
 
 if TYPE_CHECKING:
