@@ -127,6 +127,8 @@ RULES: Mapping[Action, Rule] = MappingProxyType(
         )
     }
 )
+# Actions that may say when a repair crew expects to arrive: until the work is done.
+_CREW_ACTIONS = frozenset({Action.DISPATCH, Action.ACCEPT, Action.CONTACT})
 # Who may open an order: the people at the provincial centre and the dispatch (the IVR and the API act as the system).
 CREATORS = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.DISPATCHER})
 # Who may mark an outage restored (and so report back its orders): the dispatch, or the county it is in.
@@ -210,6 +212,21 @@ def next_state(state: State, action: Action, actor: Actor, order_county: int | N
         raise NotPermittedError(actor.role, action.value)
     check_county(actor, order_county)
     return rule.target
+
+
+def check_details(action: Action, kind: Kind, notes: str, crew_expected_at: datetime | None) -> None:
+    """What an allowed action needs besides: a reason to return or reject, the feedback of a report (both in
+    `notes`); a crew's expected arrival only on a repair order, from dispatch to contact, and with its time zone."""
+    rule = RULES[action]
+    if rule.needs_reason and not notes:
+        raise InvalidRequestError(f"'{action}' needs a reason")
+    if rule.needs_feedback and not notes:
+        raise InvalidRequestError(f"'{action}' needs the feedback: what was found and done")
+    if crew_expected_at is not None:
+        if kind is not Kind.REPAIR or action not in _CREW_ACTIONS:
+            raise InvalidRequestError("a crew's expected arrival is for a repair order, until it is handled")
+        if crew_expected_at.tzinfo is None:
+            raise InvalidRequestError("the crew's expected arrival needs a time zone")
 
 
 def allowed_actions(state: State, actor: Actor, order_county: int | None) -> tuple[Action, ...]:
