@@ -33,8 +33,10 @@ from crm.vocabulary import Role
 from demo import seed
 from demo.bulk import BulkLoader
 from reporting import periods
-from work_orders.rules import Actor, Kind, Origin, State, load_policy, order_number, status_of
-from work_orders.service import NewWorkOrder, OrderFilter, WorkOrderService
+from work_orders.policy import load_policy
+from work_orders.records import NewWorkOrder, OrderFilter
+from work_orders.rules import Actor, Kind, Origin, State, order_number, status_of
+from work_orders.service import WorkOrderService
 
 KINDS = ((Kind.REPAIR, 50), (Kind.COMPLAINT, 15), (Kind.CONSULTATION, 15), (Kind.BUSINESS, 15), (Kind.SUGGESTION, 5))
 STATES = (

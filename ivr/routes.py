@@ -24,7 +24,7 @@ from ivr.menu import Menu
 from ivr.outages import OutageCheck
 from ivr.progress import IvrProgress
 from ivr.repair import RepairTriage
-from work_orders.rules import load_policy
+from work_orders.policy import load_policy
 from work_orders.service import WorkOrderService
 
 log = logging.getLogger(__name__)

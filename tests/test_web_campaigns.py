@@ -38,8 +38,8 @@ from cti.web.backend import Backend
 from tests.conftest import Testbed, TestUtility, WebLogins, new_caller_number, wait_for
 from tests.test_web_browser import logged_in
 from tests.test_web_outages import client_of, new_area
+from work_orders.records import NewWorkOrder
 from work_orders.rules import Actor, Kind, Origin
-from work_orders.service import NewWorkOrder
 
 _serial = itertools.count(1)
 # Bills this large are the tests' own: a bill campaign with this floor finds the tests' customers, not the demo's.

@@ -40,9 +40,10 @@ from reporting.queue_log import QueueLog
 from tests.conftest import Testbed, TestUtility, WebLogins, new_caller_number, on_acd_store
 from tests.test_web_browser import base_url, logged_in
 from tests.test_web_campaigns import planned_outage
+from work_orders.policy import load_policy as load_order_policy
+from work_orders.records import NewWorkOrder
 from work_orders.rules import Action, Actor, Kind, Origin, State
-from work_orders.rules import load_policy as load_order_policy
-from work_orders.service import NewWorkOrder, WorkOrderService
+from work_orders.service import WorkOrderService
 
 LIVE = 20_000  # ms: the monitor's figures are recomputed every few seconds and pushed
 APP = "lang-test"  # no router holds this Stasis app: none reconciles the scene's calls against Asterisk

@@ -25,8 +25,10 @@ from reporting.reports import Reports
 from tests.conftest import BOUND_S, Testbed, TestUtility, WebLogins, wait_for
 from tests.test_acd import Floor
 from tests.test_web_browser import LANG, logged_in
-from work_orders.rules import Action, Actor, Kind, Origin, State, load_policy
-from work_orders.service import NewWorkOrder, OrderDetail, OrderFilter, WorkOrderService
+from work_orders.policy import load_policy
+from work_orders.records import NewWorkOrder, OrderDetail, OrderFilter
+from work_orders.rules import Action, Actor, Kind, Origin, State
+from work_orders.service import WorkOrderService
 
 LIVE = 20_000  # ms: the monitor's figures are recomputed every few seconds and pushed
 

@@ -21,8 +21,8 @@ from cti.web.backend import Backend
 from hotline.events import event
 from reporting.queue_log import QueueLog
 from tests.conftest import Testbed, TestUtility, WebLogins
+from work_orders.records import NewWorkOrder
 from work_orders.rules import Actor, Kind, Origin
-from work_orders.service import NewWorkOrder
 
 _areas = itertools.count(1)
 

@@ -28,7 +28,7 @@ from ivr.guesses import GuessLimiter
 from ivr.progress import IvrProgress
 from ivr.routes import Ivr
 from tests.conftest import BOUND_S, Testbed, TestCustomer, TestUtility, wait_for
-from work_orders.rules import load_policy
+from work_orders.policy import load_policy
 from work_orders.service import WorkOrderService
 
 POLICY = Path(__file__).with_name("work_orders_policy.toml")

@@ -14,8 +14,10 @@ from crm.users import Identity
 from crm.vocabulary import Role
 from cti.web.live import Subscriber
 from tests.conftest import Testbed, TestUtility, wait_for
-from work_orders.rules import Action, Actor, Kind, Origin, load_policy
-from work_orders.service import NewWorkOrder, WorkOrderService
+from work_orders.policy import load_policy
+from work_orders.records import NewWorkOrder
+from work_orders.rules import Action, Actor, Kind, Origin
+from work_orders.service import WorkOrderService
 
 DISPATCH = Actor("dispatch", Role.DISPATCHER)
 AGENT = Actor("A1001", Role.AGENT)

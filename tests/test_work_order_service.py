@@ -44,6 +44,8 @@ from crm.vocabulary import OutageKind, OutageScope, Role
 from ivr.call import Identity
 from ivr.customers import CrmCustomers
 from tests.conftest import scratch_database
+from work_orders.policy import load_policy
+from work_orders.records import NewWorkOrder, OrderFilter
 from work_orders.rules import (
     Action,
     Actor,
@@ -56,14 +58,9 @@ from work_orders.rules import (
     UnknownOutageError,
     UnknownWorkOrderError,
     WrongCountyError,
-    load_policy,
 )
-from work_orders.service import (
-    ConflictError,
-    NewWorkOrder,
-    OrderFilter,
-    WorkOrderService,
-)
+from work_orders.service import WorkOrderService
+from work_orders.workflow import ConflictError
 
 POLICY = load_policy(Path(__file__).with_name("work_orders_policy.toml"))
 # 09:00 in the utility's time zone.

@@ -1,16 +1,29 @@
 """The work-order domain without a database: every transition of the 95598 flow against a table written out here
-from seed 002 (legal ones by each role, illegal ones, the county rule), the contact clock, the rule that raises a
-suspected outage from repair reports, and the policy file's errors."""
+from seed 002 (legal ones by each role, illegal ones, the county rule), what an action and a new order must carry,
+the contact clock, the rule that raises a suspected outage from repair reports, and the policy file's errors."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from crm.tiers import Tier
 from crm.vocabulary import OutageScope, Role
+from hotline.policy_file import PolicyError
+from work_orders.policy import load_policy
+from work_orders.records import (
+    MAX_EVIDENCE,
+    MAX_NOTES,
+    MAX_SUMMARY,
+    NewWorkOrder,
+    check_new,
+    check_notes,
+    evidence_refs,
+)
 from work_orders.rules import (
     RULES,
     Action,
@@ -18,18 +31,19 @@ from work_orders.rules import (
     ContactDeadlines,
     CorrelationRule,
     IllegalTransitionError,
+    InvalidRequestError,
     Kind,
     NotPermittedError,
-    PolicyError,
+    Origin,
     RepairReport,
     State,
     WrongCountyError,
     allowed_actions,
     check_create,
+    check_details,
     check_restore,
     contact_deadline,
     is_overdue,
-    load_policy,
     next_state,
     order_number,
     parse_policy,
@@ -168,6 +182,97 @@ def test_who_may_create_and_who_may_restore() -> None:
             check_restore(actor(role), OWN_COUNTY)
     with pytest.raises(WrongCountyError):
         check_restore(actor(Role.COUNTY), 42)
+
+
+@pytest.mark.parametrize("action", [Action.RETURN, Action.REJECT])
+def test_a_return_or_a_rejection_needs_a_reason(action: Action) -> None:
+    with pytest.raises(InvalidRequestError, match="needs a reason"):
+        check_details(action, Kind.REPAIR, "", None)
+    check_details(action, Kind.REPAIR, "不属本县", None)
+
+
+@pytest.mark.parametrize("action", [Action.REPORT, Action.RESOLVE])
+def test_a_report_needs_its_feedback(action: Action) -> None:
+    with pytest.raises(InvalidRequestError, match="needs the feedback"):
+        check_details(action, Kind.REPAIR, "", None)
+    check_details(action, Kind.REPAIR, "已更换熔丝", None)
+
+
+def test_nothing_else_needs_notes() -> None:
+    for action in (Action.DISPATCH, Action.ACCEPT, Action.CONTACT, Action.HANDLE, Action.APPROVE, Action.ARCHIVE):
+        check_details(action, Kind.COMPLAINT, "", None)
+
+
+def test_a_crews_expected_arrival_is_for_a_repair_order_from_dispatch_to_contact() -> None:
+    arrival = T0 + timedelta(minutes=40)
+    for action in (Action.DISPATCH, Action.ACCEPT, Action.CONTACT):
+        check_details(action, Kind.REPAIR, "", arrival)
+    for action in (Action.HANDLE, Action.REJECT, Action.APPROVE, Action.ARCHIVE):
+        with pytest.raises(InvalidRequestError, match="for a repair order, until it is handled"):
+            check_details(action, Kind.REPAIR, "notes", arrival)
+    for kind in (Kind.COMPLAINT, Kind.CONSULTATION, Kind.BUSINESS, Kind.SUGGESTION):
+        with pytest.raises(InvalidRequestError, match="for a repair order"):
+            check_details(Action.ACCEPT, kind, "", arrival)
+    with pytest.raises(InvalidRequestError, match="needs a time zone"):
+        check_details(Action.ACCEPT, Kind.REPAIR, "", arrival.replace(tzinfo=None))
+
+
+# --- what comes in ---
+
+
+def _new(**changes: Any) -> NewWorkOrder:
+    return replace(NewWorkOrder(Kind.REPAIR, "家里停电", Origin.IVR, account_number="0100000001"), **changes)
+
+
+def test_a_new_order_says_what_it_is_about_in_a_bounded_summary() -> None:
+    check_new(_new())
+    check_new(_new(summary="  " + "电" * MAX_SUMMARY + "  "))  # counted without the spaces around
+    for blank in ("", "   "):
+        with pytest.raises(InvalidRequestError, match="a summary"):
+            check_new(_new(summary=blank))
+    with pytest.raises(InvalidRequestError, match=f"limited to {MAX_SUMMARY}"):
+        check_new(_new(summary="电" * (MAX_SUMMARY + 1)))
+
+
+def test_an_anonymous_report_names_nobody() -> None:
+    check_new(_new(account_number=None, anonymous=True))
+    with pytest.raises(InvalidRequestError, match="anonymous report names no account"):
+        check_new(_new(anonymous=True))
+    with pytest.raises(InvalidRequestError, match="anonymous report names no account"):
+        check_new(_new(account_number=None, customer_id=7, anonymous=True))
+
+
+def test_only_a_repair_report_says_whether_the_neighbours_are_out() -> None:
+    check_new(_new(neighbours_out=True))
+    check_new(_new(neighbours_out=False))
+    check_new(_new(kind=Kind.COMPLAINT, neighbours_out=None))
+    with pytest.raises(InvalidRequestError, match="only a repair report"):
+        check_new(_new(kind=Kind.COMPLAINT, neighbours_out=False))
+
+
+def test_the_address_is_bounded() -> None:
+    check_new(_new(address="路" * 128))
+    with pytest.raises(InvalidRequestError, match="address is limited to 128"):
+        check_new(_new(address="路" * 129))
+
+
+def test_notes_are_bounded() -> None:
+    check_notes("注" * MAX_NOTES)
+    with pytest.raises(InvalidRequestError, match=f"limited to {MAX_NOTES}"):
+        check_notes("注" * (MAX_NOTES + 1))
+
+
+def test_evidence_is_a_short_list_of_references() -> None:
+    assert evidence_refs([" files/1.jpg ", "files/2.wav"]) == ("files/1.jpg", "files/2.wav")
+    assert evidence_refs(()) == ()
+    assert evidence_refs(["x"] * MAX_EVIDENCE) == ("x",) * MAX_EVIDENCE
+    with pytest.raises(InvalidRequestError, match="not one string"):
+        evidence_refs("files/1.jpg")
+    with pytest.raises(InvalidRequestError, match=f"at most {MAX_EVIDENCE}"):
+        evidence_refs(["x"] * (MAX_EVIDENCE + 1))
+    for bad in ("", "  ", "r" * 257):
+        with pytest.raises(InvalidRequestError, match="1 to 256 characters"):
+            evidence_refs(["files/1.jpg", bad])
 
 
 # --- the number read out ---

@@ -1,6 +1,7 @@
-"""Work orders (工单) as plain data and pure functions (no I/O but reading the policy file): kinds and states, the
-95598 dispatch flow of seed 002 with the role allowed for each step, the one-hour contact clock, and the rule that
-raises a suspected fault outage from repair reports. work_orders/service.py applies them to the database.
+"""Work orders (工单) as plain data and pure functions, with no database, Redis or file I/O: kinds and states, the
+95598 dispatch flow of seed 002 with the role allowed for each step, the one-hour contact clock, the rule that raises
+a suspected fault outage from repair reports, and the policy those rules are configured by (parsed here from a
+mapping; work_orders/policy.py reads the file). work_orders/service.py applies them to the database.
 
 The flow: created at the provincial centre (省中心受理) -> dispatched by the city service dispatch (服调派发) to a
 county company -> accepted (接单) -> customer contacted (联系客户, within the contact deadline) -> handled (处理)
@@ -15,16 +16,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from crm.tiers import Tier
 from crm.vocabulary import OutageScope, Role
-from hotline import policy_file
-from hotline.policy_file import PolicyError
 
-DEFAULT_POLICY = Path(__file__).with_name("policy.toml")
+# Only the error and the section check of the policy file's format; the reading is work_orders/policy.py's.
+from hotline.policy_file import PolicyError
+from hotline.policy_file import table as section
 
 
 class Kind(StrEnum):
@@ -127,6 +127,8 @@ RULES: Mapping[Action, Rule] = MappingProxyType(
         )
     }
 )
+# Actions that may say when a repair crew expects to arrive: until the work is done.
+_CREW_ACTIONS = frozenset({Action.DISPATCH, Action.ACCEPT, Action.CONTACT})
 # Who may open an order: the people at the provincial centre and the dispatch (the IVR and the API act as the system).
 CREATORS = frozenset({Role.AGENT, Role.SUPERVISOR, Role.ADMIN, Role.DISPATCHER})
 # Who may mark an outage restored (and so report back its orders): the dispatch, or the county it is in.
@@ -210,6 +212,21 @@ def next_state(state: State, action: Action, actor: Actor, order_county: int | N
         raise NotPermittedError(actor.role, action.value)
     check_county(actor, order_county)
     return rule.target
+
+
+def check_details(action: Action, kind: Kind, notes: str, crew_expected_at: datetime | None) -> None:
+    """What an allowed action needs besides: a reason to return or reject, the feedback of a report (both in
+    `notes`); a crew's expected arrival only on a repair order, from dispatch to contact, and with its time zone."""
+    rule = RULES[action]
+    if rule.needs_reason and not notes:
+        raise InvalidRequestError(f"'{action}' needs a reason")
+    if rule.needs_feedback and not notes:
+        raise InvalidRequestError(f"'{action}' needs the feedback: what was found and done")
+    if crew_expected_at is not None:
+        if kind is not Kind.REPAIR or action not in _CREW_ACTIONS:
+            raise InvalidRequestError("a crew's expected arrival is for a repair order, until it is handled")
+        if crew_expected_at.tzinfo is None:
+            raise InvalidRequestError("the crew's expected arrival needs a time zone")
 
 
 def allowed_actions(state: State, actor: Actor, order_county: int | None) -> tuple[Action, ...]:
@@ -356,26 +373,23 @@ def suspect_outage(reports: Iterable[RepairReport], rule: CorrelationRule, now: 
     return None
 
 
-# --- the policy file ---
+# --- the policy ---
 
 
 @dataclass(frozen=True)
 class WorkOrderPolicy:
+    """The contact deadlines and the correlation rule, as the policy file (work_orders/policy.toml) sets them."""
+
     deadlines: ContactDeadlines
     correlation: CorrelationRule
 
 
-def load_policy(path: Path = DEFAULT_POLICY) -> WorkOrderPolicy:
-    return policy_file.load(path, "work-order policy", parse_policy)
-
-
 def parse_policy(data: Mapping[str, Any]) -> WorkOrderPolicy:
+    """The policy from the policy file's parsed TOML; a PolicyError names the entry that is wrong."""
     unknown = set(data) - {"contact_minutes", "correlation"}
     if unknown:
         raise PolicyError(f"unknown section(s) {', '.join(sorted(unknown))}")
-    return WorkOrderPolicy(
-        _deadlines(policy_file.table(data, "contact_minutes")), _correlation(policy_file.table(data, "correlation"))
-    )
+    return WorkOrderPolicy(_deadlines(section(data, "contact_minutes")), _correlation(section(data, "correlation")))
 
 
 def _positive(where: str, value: Any, unit: str = "minutes") -> int:

@@ -28,8 +28,9 @@ from hotline.config import Config
 from reporting import periods
 from reporting.ivr_funnel import NOW_KEY, IvrFunnel, day_key, funnel
 from reporting.reports import Reports
-from work_orders.rules import load_policy
-from work_orders.service import OutageSummary, WorkOrderService
+from work_orders.policy import load_policy
+from work_orders.records import OutageSummary
+from work_orders.service import WorkOrderService
 
 if TYPE_CHECKING:
     from cti.web.live import LiveHub

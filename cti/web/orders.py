@@ -16,8 +16,8 @@ from cti.screenpop import plain
 from cti.web.auth import me, requires
 from cti.web.backend import backend
 from cti.web.desk import body, own_contact
+from work_orders.records import NewWorkOrder, OrderFilter
 from work_orders.rules import Action, Actor, Kind, Origin, State, WorkOrderError
-from work_orders.service import NewWorkOrder, OrderFilter
 
 bp = Blueprint("orders", __name__)
 
