@@ -114,7 +114,7 @@ class CampaignLists:
     ) -> CreatedCampaign:
         """A restoration notice (复电通知) to those who reported the outage: its outage_reports (the number they
         left, else the customer's first registered phone), or `phones`, the (phone, customer id) pairs of
-        work_orders.service.Restoration's notify list (see create_from_restoration). The outage must be restored.
+        work_orders.records.Restoration's notify list (see create_from_restoration). The outage must be restored.
         Key accounts among them get a task for their manager."""
         now = self.clock()
         with self.sessions.begin() as session:
@@ -137,7 +137,7 @@ class CampaignLists:
             )
 
     def create_from_restoration(self, restoration: Any, created_by: str, **options: Any) -> CreatedCampaign:
-        """From what WorkOrderService.restore_outage returned (a work_orders.service.Restoration): its notify
+        """From what WorkOrderService.restore_outage returned (a work_orders.records.Restoration): its notify
         list, one call per number."""
         pairs = [(notice.phone, notice.customer_id) for notice in restoration.notify]
         return self.create_restoration(restoration.outage_id, created_by, phones=pairs, **options)
