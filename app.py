@@ -111,36 +111,13 @@ def cmd_acd(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
 
 def cmd_dialler(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     """Run the outbound dialler (Stasis app hotline-outbound): calls the callees of running campaigns."""
-    import asyncio
     from pathlib import Path
 
-    from campaigns.rules import load_policy
-    from campaigns.service import CampaignService
-    from crm import db
-    from cti.ari import Ari
-    from cti.outbound.dialler import Dialler
+    from cti.outbound import process
     from ivr import speech
 
-    async def serve() -> None:
-        ari = Ari(cfg.ari.host, cfg.ari.port, cfg.ari.user, cfg.secrets.ari_password)
-        service = CampaignService(
-            db.session_factory(db.make_engine(cfg.database_url)),
-            load_policy(Path(args.policy) if args.policy else cfg.outbound.policy),
-        )
-        # Notices say their figures in the IVR's words (cti does not import ivr: the module is passed in).
-        dialler = Dialler(ari, service, speech)
-        task = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, lambda: task.cancel() if task else None)
-        try:
-            await dialler.run()
-        finally:
-            await ari.close()
-
-    with contextlib.suppress(asyncio.CancelledError):
-        asyncio.run(serve())
-    return 0
+    # Notices say their figures in the IVR's words (cti does not import ivr: the module is passed in).
+    return process.main(cfg, speech, Path(args.policy) if args.policy else None)
 
 
 def cmd_web(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
