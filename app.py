@@ -76,7 +76,7 @@ def cmd_acd(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     from cti.acd.router import Router
     from cti.ari import Ari
     from ivr import speech
-    from work_orders.policy import load_policy
+    from work_orders.rules import load_policy
     from work_orders.service import WorkOrderService
 
     async def serve() -> None:
@@ -111,36 +111,13 @@ def cmd_acd(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
 
 def cmd_dialler(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     """Run the outbound dialler (Stasis app hotline-outbound): calls the callees of running campaigns."""
-    import asyncio
     from pathlib import Path
 
-    from campaigns.policy import load_policy
-    from campaigns.service import CampaignService
-    from crm import db
-    from cti.ari import Ari
-    from cti.outbound.dialler import Dialler
+    from cti.outbound import process
     from ivr import speech
 
-    async def serve() -> None:
-        ari = Ari(cfg.ari.host, cfg.ari.port, cfg.ari.user, cfg.secrets.ari_password)
-        service = CampaignService(
-            db.session_factory(db.make_engine(cfg.database_url)),
-            load_policy(Path(args.policy) if args.policy else cfg.outbound.policy),
-        )
-        # Notices say their figures in the IVR's words (cti does not import ivr: the module is passed in).
-        dialler = Dialler(ari, service, speech)
-        task = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, lambda: task.cancel() if task else None)
-        try:
-            await dialler.run()
-        finally:
-            await ari.close()
-
-    with contextlib.suppress(asyncio.CancelledError):
-        asyncio.run(serve())
-    return 0
+    # Notices say their figures in the IVR's words (cti does not import ivr: the module is passed in).
+    return process.main(cfg, speech, Path(args.policy) if args.policy else None)
 
 
 def cmd_web(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
@@ -252,6 +229,7 @@ def cmd_prompts(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
 def cmd_seed(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     """Seed the demo utility (city grid, customers, bills, agents, outages) into an empty database."""
     from crm import db
+    from crm.tiers import TierThresholds
     from demo import seed
 
     customers = args.customers if args.customers is not None else (cfg.demo.customers or seed.DEFAULT_CUSTOMERS)
@@ -264,7 +242,7 @@ def cmd_seed(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
         summary = seed.seed_if_empty(
             engine,
             customers,
-            thresholds=cfg.tiers,
+            thresholds=TierThresholds(**asdict(cfg.tiers)),
             seats=cfg.seats.names(),
             progress=sys.stderr.isatty(),
         )
@@ -278,11 +256,12 @@ def cmd_crm_retier(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     """Recompute every customer's tier from the last months' behaviour and record what changed."""
     from crm import db
     from crm.retier import retier
+    from crm.tiers import TierThresholds
 
     db.upgrade(cfg.database_url)
     engine = db.make_engine(cfg.database_url)
     try:
-        report = retier(db.session_factory(engine), cfg.tiers, progress=sys.stderr.isatty())
+        report = retier(db.session_factory(engine), TierThresholds(**asdict(cfg.tiers)), progress=sys.stderr.isatty())
     finally:
         engine.dispose()
     print("\n".join(report.lines()))

@@ -63,6 +63,7 @@ from crm.tiers import CustomerClass, Tier
 from crm.vocabulary import OutageKind, OutageScope
 from cti.ari import Ari
 from cti.outbound.dialler import Dialler
+from cti.outbound.services import Call
 from hotline.sandbox import free_port, sandbox_config
 from hotline.softphone import SipStack
 from hotline.stack import Hotline
@@ -95,10 +96,9 @@ class TimedDialler(Dialler):
 
     call_s: list[float]
 
-    async def _finish(self, call: Any, outcome: Outcome) -> None:
-        if not call.ended:
-            self.call_s.append(time.monotonic() - call.started)
-        await super()._finish(call, outcome)
+    def _call_ended(self, call: Call) -> None:
+        self.call_s.append(time.monotonic() - call.started)
+        super()._call_ended(call)
 
 
 class TimedService(CampaignService):

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -31,7 +31,6 @@ from baresip.errors import AudioNotActive, AudioRestarted, BaresipError
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
-from campaigns.messages import BillMessage, OutageMessage, RestorationMessage
 from campaigns.policy import load_policy
 from campaigns.rules import CalleeState, CampaignKind, CampaignPolicy, CampaignState, Outcome
 from campaigns.service import CampaignService
@@ -42,11 +41,11 @@ from cti.acd import policy as acd_policy
 from cti.acd.desk import AgentDesk
 from cti.acd.policy import AgentProfile
 from cti.ari import Ari
-from cti.outbound.dialler import Dialler, notice_prompts, outcome_of_cause
+from cti.outbound.dialler import Dialler
 from cti.screenpop import ScreenPop
 from hotline.config import REPO_DIR
 from hotline.softphone import Callee
-from ivr import prompts, speech
+from ivr import speech
 from reporting.periods import LOCAL
 from tests.conftest import Testbed, TestUtility, WebLogins, wait_for
 from tests.test_web_browser import logged_in
@@ -54,46 +53,6 @@ from tests.test_web_browser import logged_in
 _areas = itertools.count(1)
 
 # -- pure parts -------------------------------------------------------------------------------------------------
-
-
-def test_hang_up_causes_map_to_outcomes() -> None:
-    assert outcome_of_cause(17) is Outcome.BUSY
-    assert outcome_of_cause(19) is Outcome.NO_ANSWER
-    assert outcome_of_cause(18) is Outcome.NO_ANSWER
-    assert outcome_of_cause(1) is Outcome.INVALID_NUMBER
-    assert outcome_of_cause(34) is Outcome.FAILED
-    assert outcome_of_cause(0) is Outcome.FAILED
-
-
-def test_notices_say_their_figures_with_catalogued_prompts() -> None:
-    now = datetime(2026, 5, 4, 2, 0, tzinfo=UTC)  # 10:00 local
-    outage = OutageMessage("x台区", now + timedelta(days=1), now + timedelta(days=1, hours=8), "计划检修")
-    bill = BillMessage(12345, date(2026, 5, 9), "9900001234")
-    restored = RestorationMessage("x台区", now - timedelta(hours=1))
-    for language in ("zh", "en"):
-        known = prompts.names(language)
-        said = notice_prompts(CampaignKind.PLANNED_OUTAGE, outage, language, now, speech)
-        assert said[0] == "outbound/greeting" and said[-1] == "outbound/keys"
-        start_at = speech.moment(outage.starts_at, language, now)
-        assert said[1:2] == ["outbound/planned_from"] and said[2 : 2 + len(start_at)] == start_at
-        assert "outbound/planned_to" in said
-        said_bill = notice_prompts(CampaignKind.BILL_REMINDER, bill, language, now, speech)
-        assert speech.money(12345, language)[0] in said_bill
-        tail = speech.digits("1234", language)
-        start = said_bill.index("outbound/account_tail") + 1
-        assert said_bill[start : start + 4] == tail
-        said_arrears = notice_prompts(CampaignKind.ARREARS_NOTICE, bill, language, now, speech)
-        assert "outbound/arrears_amount" in said_arrears and "outbound/bill_amount" not in said_arrears
-        said_back = notice_prompts(CampaignKind.RESTORATION, restored, language, now, speech)
-        assert "outbound/restored_at" in said_back
-        machine = notice_prompts(CampaignKind.PLANNED_OUTAGE, outage, language, now, speech, machine=True)
-        assert machine[0] == "outbound/machine_greeting" and machine[-1] == "outbound/machine_end"
-        assert machine[1:-1] == said[1:-1]  # the same window, without the keys
-        # A recording may be heard by anyone: a bill's figures are not left on it.
-        machine_bill = notice_prompts(CampaignKind.ARREARS_NOTICE, bill, language, now, speech, machine=True)
-        assert machine_bill == ["outbound/machine_greeting", "outbound/machine_bill", "outbound/machine_end"]
-        for name in [*said, *said_bill, *said_arrears, *said_back, *machine, *machine_bill]:
-            assert name in known, (language, name)
 
 
 def test_amd_verdicts_as_the_policy_takes_them() -> None:

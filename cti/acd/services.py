@@ -21,13 +21,14 @@ from cti.acd.notifier import Notifier
 from cti.acd.policy import AgentProfile, Policy, Step
 from cti.acd.store import MAX_PRIORITY, AcdStore, FloorData, Offer, Refused, call_score
 from cti.ari import Ari, AriError
+from cti.causes import NOT_ANSWERED, REFUSED
 from hotline.events import event
 
 log = logging.getLogger(__name__)
 
 # Hang-up causes of an agent's leg that mean the agent (or the seat) refused rather than did not answer.
-_REFUSED_CAUSES = {17, 21}  # user busy, call rejected
-_NO_ANSWER_CAUSES = {18, 19}  # no user responding, no answer
+_REFUSED_CAUSES = REFUSED  # user busy, call rejected
+_NO_ANSWER_CAUSES = NOT_ANSWERED  # no user responding, no answer
 # Until calls have been handled, the expected wait assumes this average handling time per call.
 DEFAULT_HANDLE_S = 180
 # Any other cause means the seat could not be reached (unregistered: 20 subscriber absent; 3 no route; 27...).
