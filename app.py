@@ -138,7 +138,7 @@ def cmd_agent(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     desk = AgentDesk(cfg, policy.load(cfg.acd.policy))
     try:
         if args.action == "login":
-            profile = policy.AgentProfile(
+            profile = policy.agent_profile(
                 args.agent, tuple(filter(None, args.skills.split(","))), tuple(filter(None, args.teams.split(",")))
             )
             ok, detail = desk.login(profile, args.seat)
@@ -286,8 +286,12 @@ def parser() -> argparse.ArgumentParser:
     agent.add_argument("action", choices=["login", "ready", "pause", "logout", "list"])
     agent.add_argument("agent", nargs="?", default="", help="the agent's id")
     agent.add_argument("--seat", default="", help="login: the seat (PJSIP endpoint) the agent sits at")
-    agent.add_argument("--skills", default="", help="login: comma-separated skills (billing,repair,complaint,…)")
-    agent.add_argument("--teams", default="", help="login: comma-separated teams (key_accounts,…)")
+    agent.add_argument(
+        "--skills", default="", help="login: comma-separated skills (billing,repair,complaint,…); general is implied"
+    )
+    agent.add_argument(
+        "--teams", default="", help="login: comma-separated teams (key_accounts is implied by key_account)"
+    )
     agent.add_argument("--reason", default="break", help="pause: why")
     agent.set_defaults(func=cmd_agent)
     status = sub.add_parser("status", help=cmd_status.__doc__)

@@ -52,9 +52,9 @@ from crm.vocabulary import Role
 from cti.acd.notifier import Notifier
 from cti.acd.policy import AgentProfile
 from cti.acd.store import AcdStore, call_score, connect_redis
-from cti.screenpop import plain
+from cti.jsonable import plain
 from cti.web import monitor
-from cti.web.backend import Backend
+from cti.web.wiring import build
 from hotline.events import STREAM, event
 from hotline.sandbox import free_port, sandbox_config
 from hotline.softphone import CallResult, Seat, SipStack
@@ -400,7 +400,7 @@ class Bench:
 
     def snapshot_cost(self, samples: int) -> dict[str, Any]:
         """Building one snapshot as the web process does (cti.web.monitor.snapshot), in this process."""
-        b = Backend(self.cfg)
+        b = build(self.cfg)
         try:
             monitor.snapshot(b)  # the desk's connections, the statement caches
             floor, figures, whole = [], [], []

@@ -1,7 +1,7 @@
 """Which places an outage reaches, and whether it is still in effect: the one statement of the rule, as SQL
 conditions on the outages table, for every part that asks. The IVR's outage information (crm/services.py), the
 outage a repair order falls under (work_orders/), the callees of a notice campaign (campaigns/) and the planned
-outages a supervisor can announce (the web's backend) all use these.
+outages a supervisor can announce (work_orders/lookups.py) all use these.
 
 The rule. An outage on a substation reaches all of its feeders; one on a feeder, all of that feeder's transformer
 areas; one on listed transformer areas, those areas. It is in effect from its start until a crew marks it

@@ -81,6 +81,20 @@ class Users:
             user = session.scalar(select(User).join(Agent, Agent.id == User.agent_id).where(Agent.code == code))
             return self._identity(session, user) if user is not None else None
 
+    def skills(self, agent_code: str) -> tuple[str, ...]:
+        """The skill codes of the agent with this staff number (agent_skills)."""
+        return agent_skills(self.sessions, agent_code)
+
+    def agent_id(self, user_id: int) -> int | None:
+        """The staff record (agents.id) of a login: an account manager's tasks are filed under it."""
+        with self.sessions() as session:
+            return session.scalar(select(User.agent_id).where(User.id == user_id))
+
+    def agent_id_by_code(self, agent_code: str) -> int | None:
+        """The staff record (agents.id) of the agent with this staff number."""
+        with self.sessions() as session:
+            return session.scalar(select(Agent.id).where(Agent.code == agent_code))
+
     @staticmethod
     def _identity(session: Session, user: User) -> Identity:
         code = session.scalar(select(Agent.code).where(Agent.id == user.agent_id)) if user.agent_id else None

@@ -39,6 +39,14 @@ def test_an_agents_groups() -> None:
     assert agent.groups() == ("agent:1001", "skill:billing", "skill:repair", "team:key_accounts", "all")
 
 
+def test_every_agent_takes_general_calls_and_a_key_account_skill_makes_them_one_of_the_team() -> None:
+    assert policy.agent_profile("1001", ("billing",)) == policy.AgentProfile("1001", ("general", "billing"), ())
+    manager = policy.agent_profile("1002", ("key_account", "general"), ("night",))
+    assert manager == policy.AgentProfile("1002", ("general", "key_account"), ("night", "key_accounts"))
+    assert "team:key_accounts" in manager.groups() and "skill:general" in manager.groups()
+    assert policy.agent_profile("1003", ("key_account",), ("key_accounts",)).teams == ("key_accounts",)
+
+
 def test_a_policy_without_a_general_workflow_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "p.toml"
     path.write_text('[[workflow.billing]]\ntarget = "all"\ntimeout = 0\n')

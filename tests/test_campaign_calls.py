@@ -31,9 +31,11 @@ from baresip.errors import AudioNotActive, AudioRestarted, BaresipError
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 
+from campaigns.lookups import CampaignLookups
 from campaigns.policy import load_policy
 from campaigns.rules import CalleeState, CampaignKind, CampaignPolicy, CampaignState, Outcome
 from campaigns.service import CampaignService
+from crm.contacts import ContactLog
 from crm.models import CampaignAttempt, CampaignCallee, Feeder, Outage, OutageArea, TransformerArea
 from crm.services import CustomerService
 from crm.vocabulary import OutageKind, OutageScope
@@ -505,7 +507,8 @@ def test_0_puts_the_callee_through_to_an_agent_with_the_campaign(outbound: Outbo
         assert dialler.pacers["carrier"].live == 1
         # The agent's screen-pop, as the desk's page gets it for the call: the campaign and the callee's customer.
         sessions = testbed.hotline.contacts.sessions
-        pop = ScreenPop(sessions, CustomerService(sessions), desk.call).build(str(enter["call"]))
+        screenpop = ScreenPop(ContactLog(sessions), CustomerService(sessions), CampaignLookups(sessions), desk.call)
+        pop = screenpop.build(str(enter["call"]))
         assert pop["campaign"]["id"] == campaign and pop["campaign"]["attempt"] == attempt.id
         assert pop["campaign"]["kind"] == "planned_outage" and pop["campaign"]["message"]["reason"] == "计划检修"
         assert pop["call"]["caller"] == person.number

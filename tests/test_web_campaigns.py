@@ -34,7 +34,7 @@ from crm.models import (
 from crm.users import Users, set_password
 from crm.vocabulary import OutageKind, OutageScope, Role
 from cti.web import create_app
-from cti.web.backend import Backend
+from cti.web.wiring import WebServices, build
 from tests.conftest import Testbed, TestUtility, WebLogins, new_caller_number, wait_for
 from tests.test_web_browser import logged_in
 from tests.test_web_outages import client_of, new_area
@@ -47,14 +47,14 @@ LARGE_FEN = 900_000_000
 
 
 @pytest.fixture(scope="module")
-def backend(testbed: Testbed) -> Iterator[Backend]:
-    b = Backend(testbed.config, testbed.hotline.contacts.sessions)
+def backend(testbed: Testbed) -> Iterator[WebServices]:
+    b = build(testbed.config, testbed.hotline.contacts.sessions)
     yield b
     b.close()
 
 
 @pytest.fixture(scope="module")
-def app(backend: Backend) -> Flask:
+def app(backend: WebServices) -> Flask:
     return create_app(backend.config, backend)
 
 
@@ -389,7 +389,7 @@ def test_an_opt_out_takes_the_customer_off_waiting_lists_and_the_next_one(
 
 
 def test_restoring_an_outage_with_notify_makes_the_restoration_notice(
-    app: Flask, backend: Backend, dispatch: FlaskClient, testbed: Testbed, utility: TestUtility
+    app: Flask, backend: WebServices, dispatch: FlaskClient, testbed: Testbed, utility: TestUtility
 ) -> None:
     area = new_area(utility)
     reporters = [utility.customer(area=area)[0] for _ in range(3)]

@@ -18,9 +18,9 @@ from playwright.sync_api import Page, expect
 from crm.users import Identity
 from crm.vocabulary import Role
 from cti.web import live
-from cti.web.backend import Backend
 from cti.web.live import LiveHub, Subscriber
 from cti.web.monitor import snapshot
+from cti.web.wiring import build
 from hotline.sandbox import free_port
 from hotline.softphone import Gate
 from ivr.progress import IvrProgress
@@ -116,7 +116,7 @@ def test_a_caller_reaching_a_menu_brings_the_supervisors_a_snapshot_at_once(
 ) -> None:
     # No push for lack of news during the test: only an event can bring the next snapshot.
     monkeypatch.setattr(live, "FLOOR_IDLE_S", 600.0)
-    b = Backend(testbed.config, testbed.hotline.contacts.sessions)
+    b = build(testbed.config, testbed.hotline.contacts.sessions)
     hub = LiveHub(b)
     progress = IvrProgress.to_redis(testbed.config.redis.effective_url())
     uniqueid = f"push-{new_caller_number()}"
@@ -149,7 +149,7 @@ def test_a_caller_reaching_a_menu_brings_the_supervisors_a_snapshot_at_once(
 
 
 def test_a_funnel_that_cannot_be_read_leaves_the_rest_of_the_monitor_whole(testbed: Testbed) -> None:
-    b = Backend(testbed.config, testbed.hotline.contacts.sessions)
+    b = build(testbed.config, testbed.hotline.contacts.sessions)
     working = b.redis
     try:
         assert snapshot(b)["ivr"]["available"] is True

@@ -7,11 +7,13 @@ from pathlib import Path
 
 from cti.web import create_app
 from cti.web.openapi import document
+from cti.web.wiring import build
 from hotline.config import load
 
 
 def test_the_description_names_every_api_route_and_nothing_else(tmp_path: Path) -> None:
-    app = create_app(load(env={"HOTLINE_PATHS_STATE_DIR": str(tmp_path)}))
+    config = load(env={"HOTLINE_PATHS_STATE_DIR": str(tmp_path)})
+    app = create_app(config, build(config))
     routes = set()
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/"):

@@ -17,7 +17,7 @@ from crm.models import Account, Agent, Contact, CountyCompany, Feeder, Substatio
 from crm.users import Users
 from crm.vocabulary import Role
 from cti.web import create_app
-from cti.web.backend import Backend
+from cti.web.wiring import build
 from hotline.events import event
 from reporting.queue_log import QueueLog
 from tests.conftest import Testbed, TestUtility, WebLogins
@@ -29,7 +29,7 @@ _areas = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def app(testbed: Testbed) -> Flask:
-    return create_app(testbed.config, Backend(testbed.config, testbed.hotline.contacts.sessions))
+    return create_app(testbed.config, build(testbed.config, testbed.hotline.contacts.sessions))
 
 
 def client_of(app: Flask, login: str, password: str) -> FlaskClient:
@@ -60,7 +60,7 @@ def test_reports_raise_an_outage_the_dispatch_restores_and_the_customers_are_lis
 ) -> None:
     area = new_area(utility)
     customers = [utility.customer(area=area)[0] for _ in range(3)]
-    service = Backend(testbed.config, testbed.hotline.contacts.sessions).orders
+    service = build(testbed.config, testbed.hotline.contacts.sessions).orders
     numbers = []
     for who in customers:
         report = NewWorkOrder(Kind.REPAIR, "邻居也停电", Origin.IVR, account_number=who.account_number,

@@ -23,7 +23,7 @@ from crm.users import Users
 from crm.vocabulary import Role
 from cti.web import create_app
 from cti.web.auth import FAILURES_PER_LOGIN
-from cti.web.backend import Backend
+from cti.web.wiring import WebServices, build
 from hotline.sandbox import free_port
 from tests.conftest import Testbed, TestUtility, WebLogins, new_caller_number
 
@@ -31,14 +31,14 @@ _serial = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def backend(testbed: Testbed) -> Iterator[Backend]:
-    b = Backend(testbed.config)
+def backend(testbed: Testbed) -> Iterator[WebServices]:
+    b = build(testbed.config)
     yield b
     b.close()
 
 
 @pytest.fixture(scope="module")
-def app(testbed: Testbed, backend: Backend) -> Flask:
+def app(testbed: Testbed, backend: WebServices) -> Flask:
     return create_app(testbed.config, backend)
 
 
@@ -122,7 +122,7 @@ def test_an_agent_may_not_open_the_supervisors_pages(agent_client: FlaskClient) 
     assert refused.status_code == 403
 
 
-def _contact_of(backend: Backend, agent_login: str, utility: TestUtility) -> tuple[int, int]:
+def _contact_of(backend: WebServices, agent_login: str, utility: TestUtility) -> tuple[int, int]:
     """A finished call from a new customer, taken by this agent: (contact id, customer id)."""
     customer = utility.customer(due_fen=12_300)[0]
     with backend.sessions.begin() as session:
@@ -143,7 +143,7 @@ def _contact_of(backend: Backend, agent_login: str, utility: TestUtility) -> tup
 
 
 def test_an_agent_reads_only_their_own_contacts_and_customers(
-    app: Flask, backend: Backend, web_logins: WebLogins, utility: TestUtility
+    app: Flask, backend: WebServices, web_logins: WebLogins, utility: TestUtility
 ) -> None:
     mine, other = web_logins.agents[0], web_logins.agents[1]
     contact_id, customer_id = _contact_of(backend, other, utility)
@@ -198,7 +198,7 @@ def test_logging_in_needs_the_csrf_token_too(app: Flask, web_logins: WebLogins) 
     assert form.status_code == 400
 
 
-def test_wrong_passwords_are_throttled(app: Flask, backend: Backend) -> None:
+def test_wrong_passwords_are_throttled(app: Flask, backend: WebServices) -> None:
     login = f"throttled{next(_serial)}"
     Users(backend.sessions).create(login, "试用户", Role.SUPERVISOR, "the-right-one")
     client = app.test_client()
@@ -225,7 +225,7 @@ def test_an_unknown_login_and_a_wrong_password_get_the_same_answer(app: Flask, w
 
 def test_without_redis_logging_in_is_refused_in_words(testbed: Testbed, web_logins: WebLogins) -> None:
     config = testbed.config.with_overrides(redis={"url": f"redis://127.0.0.1:{free_port()}/0"})
-    backend = Backend(config, testbed.hotline.contacts.sessions)
+    backend = build(config, testbed.hotline.contacts.sessions)
     try:
         client = create_app(config, backend).test_client()
         refused = log_in(client, web_logins.supervisor, web_logins.password)

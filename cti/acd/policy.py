@@ -9,6 +9,8 @@ from pathlib import Path
 
 DEFAULT_POLICY = Path(__file__).with_name("routing.toml")
 GENERAL = "general"
+# The skill that makes an agent one of the key-account team (大客户服务), the target "team:key_accounts".
+TEAM_OF_SKILL = {"key_account": "key_accounts"}
 
 
 class PolicyError(Exception):
@@ -72,6 +74,15 @@ class AgentProfile:
             *(f"team:{t}" for t in self.teams),
             "all",
         )
+
+
+def agent_profile(agent_id: str, skills: tuple[str, ...] = (), teams: tuple[str, ...] = ()) -> AgentProfile:
+    """The routing profile of an agent logging in with these skills (from the staff records, or named at the CLI):
+    every agent also takes general calls (those the IVR could not put in a kind), and a skill that belongs to a team
+    (TEAM_OF_SKILL) makes them one of that team besides the teams named."""
+    every_skill = tuple(dict.fromkeys((GENERAL, *skills)))
+    from_skills = (team for skill, team in TEAM_OF_SKILL.items() if skill in every_skill)
+    return AgentProfile(agent_id, every_skill, tuple(dict.fromkeys((*teams, *from_skills))))
 
 
 def load(path: Path = DEFAULT_POLICY) -> Policy:

@@ -1,20 +1,24 @@
-"""The agent desktop, the supervisor monitor and their JSON API: a Flask application built by `create_app`."""
+"""The agent desktop, the supervisor monitor and their JSON API: a Flask application built by `create_app` over the
+services cti/web/wiring.py builds."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from cti.web import api, assessment, auth, campaigns, desk, i18n, live, monitor, orders
-from cti.web.backend import Backend
 from hotline.config import Config
 
+if TYPE_CHECKING:
+    from cti.web.wiring import WebServices
 
-def create_app(config: Config, backend: Backend | None = None) -> Flask:
-    """The web application over one hotline's configuration; tests pass their own Backend to share its parts."""
+
+def create_app(config: Config, services: WebServices) -> Flask:
+    """The web application over one hotline's configuration and the services built for it (cti.web.wiring.build);
+    the views take every service from the application, so that tests can build theirs on the test bed's parts."""
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=config.secrets.web_secret_key,
@@ -29,12 +33,12 @@ def create_app(config: Config, backend: Backend | None = None) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["hotline"] = backend or Backend(config)
+    app.extensions["hotline"] = services
     auth.init_app(app)
     i18n.init_app(app)
     for module in (auth, desk, monitor, assessment, api, orders, campaigns, live):
         app.register_blueprint(module.bp)
-    live.init_app(app)
+    live.init_app(app, services)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

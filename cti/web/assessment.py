@@ -8,12 +8,12 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template, request, send_file
 
-from crm.models import Contact
 from crm.vocabulary import Role
-from cti.screenpop import plain
 from cti.web.auth import requires
-from cti.web.backend import backend
+from cti.web.exchange import plain
+from cti.web.wiring import services
 from reporting import periods
+from reporting.order_quality import OrderQuality
 from reporting.queue_rows import Period
 
 bp = Blueprint("assessment", __name__)
@@ -42,13 +42,13 @@ def page() -> Any:
 @requires(Role.SUPERVISOR, Role.ADMIN)
 def assessment() -> Any:
     asked = period()
-    b = backend()
-    agents = b.reports.assessment(asked, b.recordings)
-    orders = b.orders_by_agent(asked.start, asked.end)
+    found = services()
+    agents = found.reports.assessment(asked, found.recordings)
+    orders = found.order_quality.by_agent(asked.start, asked.end)
     rows = []
     for a in agents:
         row = plain(a)
-        row.update(orders.get(row["agent"], {"orders_created": 0, "orders_returned": 0}))
+        row.update(plain(orders.get(row["agent"], OrderQuality(0, 0))))
         rows.append(row)
     return jsonify(start=asked.start.isoformat(), end=asked.end.isoformat(), agents=rows)
 
@@ -56,12 +56,10 @@ def assessment() -> Any:
 @bp.get("/api/recordings/<int:contact_id>")
 @requires(Role.SUPERVISOR, Role.ADMIN)
 def recording(contact_id: int) -> Any:
-    with backend().sessions() as session:
-        contact = session.get(Contact, contact_id)
-        if contact is None:
-            abort(404, "no such contact")
-        uniqueid = contact.uniqueid
-    path = backend().recordings / f"acd-{uniqueid}.wav"
+    uniqueid = services().contacts.uniqueid(contact_id)
+    if uniqueid is None:
+        abort(404, "no such contact")
+    path = services().recordings / f"acd-{uniqueid}.wav"
     if not path.is_file():
         abort(404, "this call has no recording")
     return send_file(path, mimetype="audio/wav", conditional=True)

@@ -17,7 +17,7 @@ from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from crm.users import Identity
 from crm.vocabulary import Role
-from cti.web.backend import backend
+from cti.web.wiring import services
 
 bp = Blueprint("auth", __name__)
 csrf = CSRFProtect()
@@ -51,7 +51,7 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader  # type: ignore[untyped-decorator]
 def _load(user_id: str) -> WebUser | None:
-    identity = backend().users.get(int(user_id)) if user_id.isdigit() else None
+    identity = services().users.get(int(user_id)) if user_id.isdigit() else None
     return WebUser(identity) if identity else None
 
 
@@ -135,12 +135,12 @@ class LoginRefused(Exception):  # noqa: N818 (an answer to give, not a fault)
 
 def _log_in(login: str, password: str) -> Identity:
     address = request.remote_addr or "unknown"
-    throttle = Throttle(backend().redis)
+    throttle = Throttle(services().redis)
     try:
         wait = throttle.blocked(login, address)
         if wait:
             raise LoginRefused(429, "throttled", f"too many wrong passwords; try again in {wait} s", wait)
-        identity = backend().users.check(login, password) if login and password else None
+        identity = services().users.check(login, password) if login and password else None
         if identity is None:
             throttle.failed(login, address)
             raise LoginRefused(401, "wrong", "wrong login or password")

@@ -11,14 +11,14 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, render_template, request
 
 from campaigns.records import CampaignSummary, CreatedCampaign, Progress, UnknownCampaignError
-from campaigns.rules import CalleeState, CampaignAction, CampaignError, CampaignKind, Outcome, allowed_campaign_actions
-from crm.models import Outage
+from campaigns.rules import CampaignAction, CampaignError, CampaignKind, allowed_campaign_actions
 from crm.vocabulary import Role
-from cti.screenpop import plain
-from cti.web.api import served_by_me
+from cti.web import live
+from cti.web.access import served_by_me
 from cti.web.auth import me, requires
-from cti.web.backend import Backend, backend
-from cti.web.desk import body
+from cti.web.campaign_progress import PAGE_FIGURES, figures
+from cti.web.exchange import body, plain
+from cti.web.wiring import WebServices, services
 from reporting import periods
 
 bp = Blueprint("campaigns", __name__)
@@ -41,30 +41,6 @@ def refused(exc: CampaignError) -> Any:
     return jsonify(error="refused", detail=str(exc)), 409
 
 
-def figures(progress: Progress, retrying: int) -> dict[str, int]:
-    """A campaign's progress as the monitor and the campaigns page show it: callees (total, done, reached), what
-    the calls ended in, who waits for another try, and the managers' tasks."""
-    state, outcome = progress.by_state, progress.by_outcome
-    return {
-        "total": progress.callees,
-        "done": progress.done,
-        "reached": state[CalleeState.REACHED],
-        "confirmed": outcome[Outcome.CONFIRMED],
-        "to_agent": outcome[Outcome.TO_AGENT],
-        "machine": outcome[Outcome.MACHINE],
-        "busy": outcome[Outcome.BUSY],
-        "no_answer": outcome[Outcome.NO_ANSWER],
-        "retrying": retrying,
-        "in_flight": progress.in_flight,
-        "failed": state[CalleeState.GAVE_UP],
-        "lost": outcome[Outcome.LOST],
-        "opted_out": state[CalleeState.OPTED_OUT],
-        "cancelled": state[CalleeState.CANCELLED],
-        "tasks": progress.tasks,
-        "tasks_done": progress.tasks_done,
-    }
-
-
 def described(summary: CampaignSummary, progress: Progress, retrying: int) -> dict[str, Any]:
     data: dict[str, Any] = plain(summary)
     data["actions"] = [a.value for a in allowed_campaign_actions(summary.state) if a in BUTTONS]
@@ -75,40 +51,19 @@ def described(summary: CampaignSummary, progress: Progress, retrying: int) -> di
     return data
 
 
-def one(b: Backend, campaign_id: int) -> dict[str, Any]:
+def one(b: WebServices, campaign_id: int) -> dict[str, Any]:
     service = b.campaigns
     summary = service.campaign(campaign_id)
     retrying = b.campaigns.retrying([campaign_id]).get(campaign_id, 0)
     return described(summary, service.progress(campaign_id), retrying)
 
 
-def active(b: Backend) -> list[dict[str, Any]]:
-    """The running and paused campaigns with their figures: the monitor's campaign section."""
-    found = b.campaigns.active_progress()
-    retrying = b.campaigns.retrying(p.campaign_id for p in found)
-    return [
-        {
-            "id": p.campaign_id,
-            "kind": p.kind.value,
-            "state": p.state.value,
-            "name": p.name,
-            **figures(p, retrying.get(p.campaign_id, 0)),
-        }
-        for p in found
-    ]
-
-
 def changed() -> None:
     """A campaign changed here: the monitor shows it with the next push, not the next figures."""
-    backend().hub.changed()
+    live.hub().changed()
 
 
 # -- the pages ------------------------------------------------------------------------------------------------
-
-
-# The figures the pages show, in this order (campaigns.js and monitor.js draw them by these names).
-PAGE_FIGURES = ("total", "done", "confirmed", "to_agent", "machine", "retrying", "failed", "lost", "tasks")
-MONITOR_FIGURES = ("total", "done", "confirmed", "to_agent", "machine", "retrying", "in_flight", "failed", "lost")
 
 
 @bp.get("/campaigns")
@@ -130,7 +85,7 @@ def tasks_page() -> Any:
 @requires(*CAMPAIGN_STAFF)
 def list_campaigns() -> Any:
     """Every open campaign (draft, running, paused) and those stopped or finished in the last RECENT."""
-    b = backend()
+    b = services()
     ids = b.campaigns.listed(periods.now_utc() - RECENT)
     retrying = b.campaigns.retrying(ids)
     items = []
@@ -147,7 +102,7 @@ def list_campaigns() -> Any:
 @requires(*CAMPAIGN_STAFF)
 def campaign(campaign_id: int) -> Any:
     try:
-        return jsonify(one(backend(), campaign_id))
+        return jsonify(one(services(), campaign_id))
     except CampaignError as exc:
         return refused(exc)
 
@@ -175,16 +130,15 @@ def create() -> Any:
     start = data.get("start", False)
     if not isinstance(start, bool):
         abort(400, "start is true or false")
-    b = backend()
+    b = services()
     by = me().login
     try:
         if kind in (CampaignKind.PLANNED_OUTAGE, CampaignKind.RESTORATION):
             outage_id = data.get("outage_id")
             if not isinstance(outage_id, int) or isinstance(outage_id, bool):
                 abort(400, f"a {kind} campaign names its outage: give outage_id")
-            with b.sessions() as session:
-                if session.get(Outage, outage_id) is None:
-                    abort(404, f"there is no outage {outage_id}")
+            if not b.order_lookups.outage_exists(outage_id):
+                abort(404, f"there is no outage {outage_id}")
             if kind is CampaignKind.PLANNED_OUTAGE:
                 created = b.campaigns.create_for_outage(outage_id, by, name=name)
             else:
@@ -206,7 +160,7 @@ def create() -> Any:
     return jsonify(made(b, created)), 201
 
 
-def made(b: Backend, created: CreatedCampaign) -> dict[str, Any]:
+def made(b: WebServices, created: CreatedCampaign) -> dict[str, Any]:
     """A new campaign as the API returns it, with those its selection left out."""
     return {
         **one(b, created.campaign.id),
@@ -222,7 +176,7 @@ def control(campaign_id: int, action: str) -> Any:
     chosen = next((a for a in BUTTONS if a.value == action), None)
     if chosen is None:
         abort(404, f"no action {action!r}; the actions are {', '.join(a.value for a in BUTTONS)}")
-    service = backend().campaigns
+    service = services().campaigns
     steps = {
         CampaignAction.START: service.start,
         CampaignAction.PAUSE: service.pause,
@@ -231,7 +185,7 @@ def control(campaign_id: int, action: str) -> Any:
     }
     try:
         steps[chosen](campaign_id)
-        found = one(backend(), campaign_id)
+        found = one(services(), campaign_id)
     except CampaignError as exc:
         return refused(exc)
     changed()
@@ -242,7 +196,7 @@ def control(campaign_id: int, action: str) -> Any:
 
 
 def _my_agent_id() -> int:
-    agent_id = backend().agent_id_of(me().user_id)
+    agent_id = services().users.agent_id(me().user_id)
     if agent_id is None:
         abort(403, "this login is not an agent's")
     return agent_id
@@ -258,13 +212,13 @@ def tasks() -> Any:
         campaign_id = int(request.args["campaign"]) if request.args.get("campaign") else None
     except ValueError:
         abort(400, "campaign is a whole number")
-    b = backend()
+    b = services()
     if me().role is Role.AGENT:
         if agent_code and agent_code != me().agent_code:
             abort(403, "an agent sees only their own tasks")
         agent_id: int | None = _my_agent_id()
     elif agent_code:
-        agent_id = b.agent_id_by_code(agent_code)
+        agent_id = b.users.agent_id_by_code(agent_code)
         if agent_id is None:
             abort(404, f"no agent {agent_code!r}")
     else:
@@ -282,7 +236,7 @@ def task_done(task_id: int) -> Any:
     notes = body().get("notes", "")
     if not isinstance(notes, str) or len(notes) > 1024:
         abort(400, "notes are a text of at most 1024 characters")
-    b = backend()
+    b = services()
     known, owner = b.campaigns.task_owner(task_id)
     if not known:
         abort(404, f"there is no task {task_id}")
@@ -312,7 +266,7 @@ def opt_out(customer_id: int) -> Any:
         abort(400, f"kinds are among {', '.join(k.value for k in CampaignKind)}")
     if me().role is Role.AGENT and not served_by_me(customer_id):
         abort(403, "this customer is not one of your calls")
-    service = backend().campaigns
+    service = services().campaigns
     source = "agent" if me().role is Role.AGENT else "api"
     try:
         for kind in dict.fromkeys(chosen):

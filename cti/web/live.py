@@ -44,8 +44,8 @@ from flask_sock import ConnectionClosed, Sock
 from crm.users import Identity
 from crm.vocabulary import Role
 from cti.web.auth import me
-from cti.web.backend import Backend, backend
 from cti.web.monitor import forget_figures, snapshot
+from cti.web.wiring import WebServices
 from hotline.events import STREAM
 
 log = logging.getLogger(__name__)
@@ -88,8 +88,8 @@ class Subscriber:
 
 
 class LiveHub:
-    def __init__(self, backend: Backend) -> None:
-        self.backend = backend
+    def __init__(self, services: WebServices) -> None:
+        self.services = services
         self._subscribers: set[Subscriber] = set()
         self._lock = threading.Lock()
         self._started = False
@@ -134,12 +134,7 @@ class LiveHub:
     def _listen(self) -> None:
         backoff = 0.2
         while not self._stopping.is_set():
-            client = redis.Redis.from_url(
-                self.backend.config.redis.effective_url(),
-                decode_responses=True,
-                socket_connect_timeout=3,
-                health_check_interval=10,
-            )
+            client = self.services.events_client()
             try:
                 # Untyped before redis-py 8, typed from it on: the ignore holds for both.
                 pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call, unused-ignore]
@@ -174,7 +169,7 @@ class LiveHub:
             receivers = [s for s in subscribers if not s.supervisor and s.identity.agent_code == evt["agent"]]
             if receivers:
                 try:
-                    pop = self.backend.screenpop.build(str(evt["call"]))
+                    pop = self.services.screenpop.build(str(evt["call"]))
                 except Exception:
                     log.exception("screen-pop for call %s failed", evt["call"])
                     pop = {"call": {"id": evt["call"]}, "contact": None, "customer": None, "error": True}
@@ -192,7 +187,7 @@ class LiveHub:
             if not any(s.supervisor for s in self._all()):
                 continue
             try:
-                data = snapshot(self.backend)
+                data = snapshot(self.services)
             except Exception:
                 log.exception("floor snapshot failed")
                 time.sleep(1)
@@ -201,12 +196,16 @@ class LiveHub:
             time.sleep(FLOOR_EVERY_S)
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, services: WebServices) -> None:
+    """The WebSocket route, and the application's hub (started by the first page that opens /ws)."""
     sock.init_app(app)
+    app.extensions["live"] = LiveHub(services)
 
 
 def hub() -> LiveHub:
-    return backend().hub
+    """The current application's hub."""
+    found: LiveHub = current_app.extensions["live"]
+    return found
 
 
 def _same_origin() -> bool:

@@ -14,11 +14,10 @@ import redis
 from flask import Blueprint, abort, jsonify, render_template
 
 from crm.vocabulary import Role
-from cti.screenpop import plain
-from cti.web import campaigns, i18n
+from cti.web import campaign_progress, i18n
 from cti.web.auth import me, requires
-from cti.web.backend import Backend, backend
-from cti.web.desk import answer, body
+from cti.web.exchange import answer, body, plain
+from cti.web.wiring import WebServices, services
 from reporting import periods
 
 log = logging.getLogger(__name__)
@@ -33,7 +32,7 @@ _figures_cache: dict[tuple[int, str], tuple[float, Any]] = {}
 _funnel_lost = threading.Event()
 
 
-def _cached(b: Backend, name: str, compute: Callable[[Backend], Any]) -> Any:
+def _cached(b: WebServices, name: str, compute: Callable[[WebServices], Any]) -> Any:
     key = (id(b), name)
     with _figures_lock:
         cached = _figures_cache.get(key)
@@ -45,25 +44,25 @@ def _cached(b: Backend, name: str, compute: Callable[[Backend], Any]) -> Any:
     return data
 
 
-def _today(b: Backend) -> dict[str, Any]:
+def _today(b: WebServices) -> dict[str, Any]:
     data: dict[str, Any] = plain(b.reports.today(periods.now_utc(), b.config.web.service_level_s))
-    data["overdue_orders"] = b.overdue_orders()
+    data["overdue_orders"] = b.orders.overdue_count()
     return data
 
 
-def figures(b: Backend) -> dict[str, Any]:
+def figures(b: WebServices) -> dict[str, Any]:
     """Today's service figures per queue and tier, the day's chart and the abandoned calls (cached briefly)."""
     found: dict[str, Any] = _cached(b, "today", _today)
     return found
 
 
-def campaign_figures(b: Backend) -> list[dict[str, Any]]:
+def campaign_figures(b: WebServices) -> list[dict[str, Any]]:
     """The running and paused campaigns' progress (cached like the figures)."""
-    found: list[dict[str, Any]] = _cached(b, "campaigns", campaigns.active)
+    found: list[dict[str, Any]] = _cached(b, "campaigns", lambda found: campaign_progress.active(found.campaigns))
     return found
 
 
-def self_service(b: Backend) -> dict[str, Any]:
+def self_service(b: WebServices) -> dict[str, Any]:
     """The self-service funnel (reporting/ivr_funnel.py): {available: true, in_ivr, at_menu, calls_today, outcomes,
     containment, trouble: [{menu, gave_up, failed}]}; {available: false} while Redis does not answer, so that the
     rest of the monitor still shows. Read afresh each time: two hashes, and the supervisor watches callers move."""
@@ -86,7 +85,7 @@ def forget_figures() -> None:
         _figures_cache.clear()
 
 
-def snapshot(b: Backend) -> dict[str, Any]:
+def snapshot(b: WebServices) -> dict[str, Any]:
     """The whole monitor: the live floor, today's figures, the campaigns under way and the self-service funnel
     ("ivr"); what /api/monitor returns and /ws pushes."""
     return {
@@ -103,8 +102,8 @@ def snapshot(b: Backend) -> dict[str, Any]:
 def page() -> Any:
     return render_template(
         "monitor.html",
-        seats=backend().config.seats.names(),
-        campaign_figures=campaigns.MONITOR_FIGURES,
+        seats=services().config.seats.names(),
+        campaign_figures=campaign_progress.MONITOR_FIGURES,
         words=i18n.words("campaign_kind.", "campaign_state."),
     )
 
@@ -112,19 +111,19 @@ def page() -> Any:
 @bp.get("/api/monitor")
 @requires(Role.SUPERVISOR, Role.ADMIN)
 def monitor() -> Any:
-    return jsonify(snapshot(backend()))
+    return jsonify(snapshot(services()))
 
 
 @bp.post("/api/agents/<agent>/pause")
 @requires(Role.SUPERVISOR, Role.ADMIN)
 def force_pause(agent: str) -> Any:
-    return answer(*backend().desk.force_pause(agent, me().login))
+    return answer(*services().desk.force_pause(agent, me().login))
 
 
 @bp.post("/api/agents/<agent>/logout")
 @requires(Role.SUPERVISOR, Role.ADMIN)
 def force_logout(agent: str) -> Any:
-    return answer(*backend().desk.force_logout(agent, me().login))
+    return answer(*services().desk.force_logout(agent, me().login))
 
 
 @bp.post("/api/calls/<call>/priority")
@@ -133,7 +132,7 @@ def raise_priority(call: str) -> Any:
     priority = body().get("priority")
     if not isinstance(priority, int) or not 0 <= priority < 100:
         abort(400, "priority must be a whole number from 0 to 99")
-    return answer(*backend().desk.raise_priority(call, priority, me().login))
+    return answer(*services().desk.raise_priority(call, priority, me().login))
 
 
 @bp.post("/api/calls/<call>/<mode>")
@@ -142,7 +141,7 @@ def supervise(call: str, mode: str) -> Any:
     if mode not in ("listen", "whisper", "barge"):
         abort(404, "no such action")
     seat = str(body().get("seat", ""))
-    if seat not in backend().config.seats.names():
+    if seat not in services().config.seats.names():
         abort(400, f"no seat {seat!r}")
-    action = getattr(backend().desk, mode)
+    action = getattr(services().desk, mode)
     return answer(*action(call, seat, by=me().login))

@@ -7,15 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template, request
-from sqlalchemy import select
 
 from campaigns.rules import CampaignError
-from crm.models import Account, Contact, CountyCompany
 from crm.vocabulary import Role
-from cti.screenpop import plain
+from cti.web.access import own_contact
 from cti.web.auth import me, requires
-from cti.web.backend import backend
-from cti.web.desk import body, own_contact
+from cti.web.exchange import body, plain
+from cti.web.wiring import services
 from work_orders.records import NewWorkOrder, OrderFilter
 from work_orders.rules import Action, Actor, Kind, Origin, State, WorkOrderError
 
@@ -73,7 +71,7 @@ def list_orders() -> Any:
         created_by_id=me().user_id if me().role is Role.AGENT else None,
     )
     try:
-        found = backend().orders.list_orders(filters, actor(), page=page)
+        found = services().orders.list_orders(filters, actor(), page=page)
     except WorkOrderError as exc:
         return refused(exc)
     return jsonify(total=found.total, page=found.page, per_page=found.per_page, items=plain(found.items))
@@ -96,10 +94,7 @@ def create() -> Any:
         if not isinstance(contact_id, int):
             abort(400, "contact_id is a whole number")
         own_contact(contact_id)
-        with backend().sessions() as session:
-            account_id = session.scalar(select(Contact.account_id).where(Contact.id == contact_id))
-            if account_id is not None:
-                account_number = session.scalar(select(Account.number).where(Account.id == account_id))
+        account_number = services().contacts.account_number(contact_id)
     elif me().role is Role.AGENT:
         abort(400, "an agent creates orders from their calls: give contact_id")
     new = NewWorkOrder(
@@ -113,7 +108,7 @@ def create() -> Any:
         address=str(data.get("address", "")),
     )
     try:
-        order = backend().orders.create(new, actor())
+        order = services().orders.create(new, actor())
     except WorkOrderError as exc:
         return refused(exc)
     return jsonify(plain(order)), 201
@@ -123,7 +118,7 @@ def create() -> Any:
 @requires(*EVERYONE_WITH_ORDERS)
 def detail(number: str) -> Any:
     try:
-        order = backend().orders.detail(number, actor())
+        order = services().orders.detail(number, actor())
     except WorkOrderError as exc:
         return refused(exc)
     if me().role is Role.AGENT and order.created_by_id != me().user_id:
@@ -135,11 +130,7 @@ def detail(number: str) -> Any:
 @requires(*EVERYONE_WITH_ORDERS)
 def counties() -> Any:
     """The county companies an order can be dispatched to."""
-    with backend().sessions() as session:
-        rows = session.execute(
-            select(CountyCompany.id, CountyCompany.code, CountyCompany.name).order_by(CountyCompany.code)
-        )
-        return jsonify(counties=[{"id": i, "code": code, "name": name} for i, code, name in rows])
+    return jsonify(counties=plain(services().order_lookups.counties()))
 
 
 @bp.post("/api/work-orders/<number>/<action>")
@@ -163,7 +154,7 @@ def step(number: str, action: str) -> Any:
         except ValueError:
             abort(400, "crew_expected_at is an ISO 8601 moment with its offset")
     try:
-        order = backend().orders.transition(
+        order = services().orders.transition(
             number,
             chosen,
             actor(),
@@ -188,8 +179,8 @@ def outages() -> Any:
     """Outages raised from repair calls; ?all=1 includes the restored ones. ?planned=1: instead, the outages
     announced ahead and not over yet (those a planned-outage notice can be made for)."""
     if request.args.get("planned") in ("1", "true"):
-        return jsonify(outages=plain(backend().planned_outages()))
-    found = backend().orders.outages_from_calls(active_only=request.args.get("all") not in ("1", "true"))
+        return jsonify(outages=plain(services().order_lookups.planned_outages()))
+    found = services().orders.outages_from_calls(active_only=request.args.get("all") not in ("1", "true"))
     return jsonify(outages=plain(found))
 
 
@@ -197,7 +188,7 @@ def outages() -> Any:
 @requires(*OUTAGE_STAFF, Role.COUNTY)
 def outage(outage_id: int) -> Any:
     try:
-        return jsonify(plain(backend().orders.outage(outage_id)))
+        return jsonify(plain(services().orders.outage(outage_id)))
     except WorkOrderError as exc:
         return refused(exc)
 
@@ -214,14 +205,14 @@ def restore(outage_id: int) -> Any:
     if not isinstance(notify, bool):
         abort(400, "notify is true or false")
     try:
-        restored = backend().orders.restore_outage(outage_id, actor(), notes)
+        restored = services().orders.restore_outage(outage_id, actor(), notes)
     except WorkOrderError as exc:
         return refused(exc)
     answer: dict[str, Any] = plain(restored)
     if notify:
         # Power is back whatever becomes of the notice: a notice that cannot be made is said, not an error.
         try:
-            created = backend().campaigns.create_from_restoration(restored, me().login)
+            created = services().campaigns.create_from_restoration(restored, me().login)
         except CampaignError as exc:
             answer["campaign"], answer["campaign_error"] = None, str(exc)
         else:

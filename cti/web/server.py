@@ -36,8 +36,9 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         from cti.web import create_app
+        from cti.web.wiring import build
 
-        return create_app(self.hotline_config)
+        return create_app(self.hotline_config, build(self.hotline_config))
 
 
 def serve(config: Config) -> None:
