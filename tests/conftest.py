@@ -434,10 +434,10 @@ class DemoDatabase:
     url: str
     engine: Any
     sessions: Any
-    summary: Any  # crm.seed.DemoSummary
+    summary: Any  # demo.seed.DemoSummary
 
     def caller(self, scenario: str) -> Any:
-        """The demo caller (crm.seed.DemoCaller) of a scenario, e.g. "in arrears"."""
+        """The demo caller (demo.seed.DemoCaller) of a scenario, e.g. "in arrears"."""
         return next(c for c in self.summary.callers if c.scenario == scenario)
 
 
