@@ -45,30 +45,24 @@ from campaigns.records import Attempt, Recorded
 from campaigns.rules import CalleeState, CampaignPolicy, CampaignState, Outcome, Pace
 from campaigns.service import CampaignService
 from crm import account_numbers
-from crm.models import (
-    Account,
-    CountyCompany,
-    Customer,
-    CustomerPhone,
-    Feeder,
-    Meter,
-    MeterBox,
-    Outage,
-    OutageArea,
-    Substation,
-    SupplyPoint,
-    TransformerArea,
-)
-from crm.tiers import CustomerClass, Tier
 from crm.vocabulary import OutageKind, OutageScope
 from cti.ari import Ari
 from cti.outbound.dialler import Dialler
 from cti.outbound.services import Call
+from demo.builders import (
+    DaytimeClock,
+    NewAccount,
+    NewCustomer,
+    add_county,
+    add_customers,
+    add_feeder,
+    add_outage,
+    add_substation,
+)
 from hotline.sandbox import free_port, sandbox_config
 from hotline.softphone import SipStack
 from hotline.stack import Hotline
 from ivr import speech
-from reporting.periods import LOCAL
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -122,70 +116,45 @@ class TimedService(CampaignService):
             self.records_ms.append((time.perf_counter() - started) * 1000)
 
 
-def daytime_clock() -> Any:
-    """10:00 local today, running on in real time: inside every kind's allowed hours."""
-    base = datetime.now(LOCAL).replace(hour=10, minute=0, second=0, microsecond=0).astimezone(UTC)
-    started = time.monotonic()
-    return lambda: base + timedelta(seconds=time.monotonic() - started)
-
-
 def make_callees(sessions: Any, phones: list[str]) -> int:
     """An area of its own with one customer per phone, and a planned outage over it; returns the outage's id.
     Each kind of row goes in as one batch (one flush each): a flush per row costs seconds at thousands."""
     now = datetime.now(UTC)
     stamp = time.time_ns()
     with sessions.begin() as s:
-        county = CountyCompany(code=f"B{stamp % 100000}", name="压测县供电公司")
-        s.add(county)
-        s.flush()
-        substation = Substation(code=f"B-SUB-{stamp}", name="压测变", voltage_kv=110, county_company_id=county.id)
-        s.add(substation)
-        s.flush()
-        feeder = Feeder(code=f"B-F-{stamp}", name="10千伏压测线", substation_id=substation.id)
-        s.add(feeder)
-        s.flush()
-        area = TransformerArea(code=f"B-A-{stamp}", name="压测台区", feeder_id=feeder.id, capacity_kva=400)
-        s.add(area)
-        s.flush()
-        customers = [
-            Customer(
-                name="压测客户", customer_class=CustomerClass.RESIDENTIAL, tier=Tier.STANDARD, contracted_kva=8,
-                account_manager_id=None, verification_hash=None, created_at=now,
+        county = add_county(s, f"B{stamp % 100000}", "压测县供电公司")
+        substation = add_substation(s, county.id, f"B-SUB-{stamp}", "压测变")
+        area_code = f"B-A-{stamp}"
+        feeder = add_feeder(s, substation.id, f"B-F-{stamp}", "10千伏压测线", [(area_code, "压测台区")])
+        callees = [
+            NewCustomer(
+                name="压测客户",
+                created_at=now,
+                phones=[(phone, "mobile")],
+                accounts=[
+                    NewAccount(
+                        number=account_numbers.make(98, 500000 + i),
+                        transformer_area_id=feeder.areas[area_code],
+                        box_code=f"B-BOX-{stamp}-{i - 1}",
+                        meter_number=f"B-M-{stamp}-{i - 1}",
+                        address="压测路1号",
+                        opened_on=now.date() - timedelta(days=400),
+                    )
+                ],
             )
-            for _ in phones
-        ]  # fmt: skip
-        boxes = [MeterBox(code=f"B-BOX-{stamp}-{i}", transformer_area_id=area.id) for i in range(len(phones))]
-        s.add_all([*customers, *boxes])
-        s.flush()
-        s.add_all(
-            CustomerPhone(customer_id=c.id, number=phone, kind="mobile")
-            for c, phone in zip(customers, phones, strict=True)
-        )
-        meters = [Meter(number=f"B-M-{stamp}-{i}", meter_box_id=b.id, shared=False) for i, b in enumerate(boxes)]
-        s.add_all(meters)
-        s.flush()
-        points = [SupplyPoint(address="压测路1号", transformer_area_id=area.id, meter_id=m.id) for m in meters]
-        s.add_all(points)
-        s.flush()
-        s.add_all(
-            Account(
-                number=account_numbers.make(98, 500000 + i), customer_id=c.id, supply_point_id=point.id,
-                prepaid=False, balance_fen=0, opened_on=now.date() - timedelta(days=400),
-            )
-            for i, (c, point) in enumerate(zip(customers, points, strict=True), 1)
-        )  # fmt: skip
-        outage = Outage(
-            kind=OutageKind.PLANNED_MAINTENANCE,
-            scope=OutageScope.TRANSFORMER_AREAS,
+            for i, phone in enumerate(phones, 1)
+        ]
+        add_customers(s, callees)
+        return add_outage(
+            s,
+            OutageKind.PLANNED_MAINTENANCE,
+            OutageScope.TRANSFORMER_AREAS,
             starts_at=now + timedelta(days=1),
             expected_restoration_at=now + timedelta(days=1, hours=6),
             reason="计划检修",
             created_at=now,
+            transformer_area_ids=[feeder.areas[area_code]],
         )
-        s.add(outage)
-        s.flush()
-        s.add(OutageArea(outage_id=outage.id, transformer_area_id=area.id))
-        return outage.id
 
 
 def run(args: argparse.Namespace, state_dir: Path) -> dict[str, Any]:
@@ -203,7 +172,8 @@ def run(args: argparse.Namespace, state_dir: Path) -> dict[str, Any]:
             policy.hours, policy.retries, {policy.default_trunk: Pace(rate, concurrent)}, policy.default_trunk,
             policy.claim_timeout, policy.manager_tiers,
         )  # fmt: skip
-        service = TimedService(hotline.contacts.sessions, policy, clock=daytime_clock())
+        # 10:00 local: inside every kind's allowed hours.
+        service = TimedService(hotline.contacts.sessions, policy, clock=DaytimeClock(10))
         service.claims_ms, service.records_ms = [], []
         phones = [f"137{time.time_ns() % 10_000_000 + i:08d}" for i in range(args.callees)]
         domain = f"{cfg.sip.host}:{cfg.sip.port}"

@@ -198,66 +198,66 @@ class TestUtility:
     COUNTY = 99
 
     def __init__(self, sessions: Any) -> None:
-        from crm.models import (
-            Agent,
-            CountyCompany,
-            Feeder,
-            Outage,
-            OutageKind,
-            OutageScope,
-            Site,
-            Substation,
-            TransformerArea,
-        )
+        from crm.models import Agent, Site
+        from crm.vocabulary import OutageKind, OutageScope
+        from demo.builders import add_county, add_outage, add_substation
 
         self.sessions = sessions
         self._serials = itertools.count(1)
         now = datetime.now(UTC)
         with sessions.begin() as s:
-            county = CountyCompany(code=str(self.COUNTY), name="测试县供电公司")
-            s.add(county)
-            s.flush()
+            county = add_county(s, str(self.COUNTY), "测试县供电公司")
             site = Site(code="ivr-test", name="测试座席", county_company_id=county.id, seats=2)
-            substation = Substation(code="T-SUB", name="测试变", voltage_kv=110, county_company_id=county.id)
-            s.add_all([site, substation])
-            s.flush()
+            s.add(site)
+            substation = add_substation(s, county.id, "T-SUB", "测试变")
+            self.substation_id = substation.id
             self.manager = Agent(code="T-KAM", name="测试客户经理", site_id=site.id, seat=None, active=True)
             s.add(self.manager)
+            self.feeders: dict[str, int] = {}
             self.areas: dict[str, int] = {}
             for name in ("fault", "planned", "quiet"):
-                feeder = Feeder(code=f"T-{name}", name=f"10千伏{name}线", substation_id=substation.id)
-                s.add(feeder)
-                s.flush()
-                area = TransformerArea(code=f"T-{name}-1", name=f"{name}台区", feeder_id=feeder.id, capacity_kva=400)
-                s.add(area)
-                s.flush()
-                self.areas[name] = area.id
+                feeder_id = self._feeder(s, name)
                 if name == "fault":
-                    s.add(
-                        Outage(
-                            kind=OutageKind.FAULT,
-                            scope=OutageScope.FEEDER,
-                            feeder_id=feeder.id,
-                            starts_at=now - timedelta(minutes=40),
-                            expected_restoration_at=now + timedelta(hours=3),
-                            reason="线路故障",
-                            created_at=now,
-                        )
+                    add_outage(
+                        s,
+                        OutageKind.FAULT,
+                        OutageScope.FEEDER,
+                        feeder_id=feeder_id,
+                        starts_at=now - timedelta(minutes=40),
+                        expected_restoration_at=now + timedelta(hours=3),
+                        reason="线路故障",
+                        created_at=now,
                     )
                 if name == "planned":
-                    s.add(
-                        Outage(
-                            kind=OutageKind.PLANNED_MAINTENANCE,
-                            scope=OutageScope.FEEDER,
-                            feeder_id=feeder.id,
-                            starts_at=now + timedelta(days=1),
-                            expected_restoration_at=now + timedelta(days=1, hours=8),
-                            reason="计划检修",
-                            created_at=now,
-                        )
+                    add_outage(
+                        s,
+                        OutageKind.PLANNED_MAINTENANCE,
+                        OutageScope.FEEDER,
+                        feeder_id=feeder_id,
+                        starts_at=now + timedelta(days=1),
+                        expected_restoration_at=now + timedelta(days=1, hours=8),
+                        reason="计划检修",
+                        created_at=now,
                     )
             s.flush()
             self.manager_code = self.manager.code
+
+    def _feeder(self, session: Any, name: str) -> int:
+        """Feeder T-{name} (10千伏{name}线) of the test substation with one transformer area: both ids under `name`
+        in self.feeders and self.areas. Returns the feeder's id."""
+        from demo.builders import add_feeder
+
+        area = f"T-{name}-1"
+        feeder = add_feeder(session, self.substation_id, f"T-{name}", f"10千伏{name}线", [(area, f"{name}台区")])
+        self.feeders[name] = feeder.id
+        self.areas[name] = feeder.areas[area]
+        return feeder.id
+
+    def feeder_of_its_own(self, name: str) -> str:
+        """A feeder with one transformer area of its own, with no outage on them: utility.customer(area=name)."""
+        with self.sessions.begin() as s:
+            self._feeder(s, name)
+        return name
 
     def customer(
         self,
@@ -277,81 +277,54 @@ class TestUtility:
         """A customer with `accounts` accounts at `area` (each with the same bills), registered on a new phone
         number (or none, phones=0). The amounts: a current unpaid bill, an overdue one, the last payment."""
         from crm import account_numbers
-        from crm.models import Account, Bill, Customer, CustomerPhone, Meter, MeterBox, Payment, SupplyPoint
         from crm.tiers import CustomerClass, Tier
         from crm.verification import hash_secret
+        from demo.builders import NewAccount, NewBill, NewCustomer, NewPayment, add_customers
 
         number = phone or new_caller_number()
         today = datetime.now(UTC).date()
-        made = []
-        with self.sessions.begin() as s:
-            customer = Customer(
-                name="测试客户",
-                customer_class=CustomerClass.INDUSTRIAL if tier == "key_account" else CustomerClass.RESIDENTIAL,
-                tier=Tier(tier),
-                contracted_kva=630 if tier == "key_account" else 8,
-                account_manager_id=self.manager.id if tier == "key_account" else None,
-                verification_hash=hash_secret(password) if password else None,
-                created_at=datetime.now(UTC),
-            )
-            s.add(customer)
-            s.flush()
-            if phones:
-                s.add(CustomerPhone(customer_id=customer.id, number=number, kind="mobile"))
-            for _ in range(accounts):
-                serial = next(self._serials)
-                box = MeterBox(code=f"T-BOX-{serial}", transformer_area_id=self.areas[area])
-                s.add(box)
-                s.flush()
-                meter = Meter(number=f"T-M-{serial}", meter_box_id=box.id, shared=shared_meter)
-                s.add(meter)
-                s.flush()
-                point = SupplyPoint(address="测试路1号", transformer_area_id=self.areas[area], meter_id=meter.id)
-                s.add(point)
-                s.flush()
-                account = Account(
+        bills = []
+        if due_fen:
+            bills.append(NewBill("2099-01", 100, due_fen, today - timedelta(days=5), today + timedelta(days=10)))
+        if arrears_fen:
+            bills.append(NewBill("2098-12", 100, arrears_fen, today - timedelta(days=40), today - timedelta(days=15)))
+        payments = []
+        if last_payment_fen:
+            payments.append(NewPayment(datetime.now(UTC) - timedelta(days=30), last_payment_fen, "wechat"))
+        serials = [next(self._serials) for _ in range(accounts)]
+        key_account = tier == "key_account"
+        new = NewCustomer(
+            name="测试客户",
+            created_at=datetime.now(UTC),
+            phones=[(number, "mobile")] if phones else [],
+            customer_class=CustomerClass.INDUSTRIAL if key_account else CustomerClass.RESIDENTIAL,
+            tier=Tier(tier),
+            contracted_kva=630 if key_account else 8,
+            account_manager_id=self.manager.id if key_account else None,
+            verification_hash=hash_secret(password) if password else None,
+            accounts=[
+                NewAccount(
                     number=account_numbers.make(self.COUNTY, serial),
-                    customer_id=customer.id,
-                    supply_point_id=point.id,
+                    transformer_area_id=self.areas[area],
+                    box_code=f"T-BOX-{serial}",
+                    meter_number=f"T-M-{serial}",
+                    address="测试路1号",
+                    opened_on=today - timedelta(days=800),
+                    shared_meter=shared_meter,
                     prepaid=prepaid_balance_fen is not None,
                     balance_fen=prepaid_balance_fen or 0,
-                    opened_on=today - timedelta(days=800),
+                    bills=bills,
+                    payments=payments,
                 )
-                s.add(account)
-                s.flush()
-                if due_fen:
-                    s.add(
-                        Bill(
-                            account_id=account.id,
-                            period="2099-01",
-                            kwh=100,
-                            amount_fen=due_fen,
-                            issued_on=today - timedelta(days=5),
-                            due_date=today + timedelta(days=10),
-                        )
-                    )
-                if arrears_fen:
-                    s.add(
-                        Bill(
-                            account_id=account.id,
-                            period="2098-12",
-                            kwh=100,
-                            amount_fen=arrears_fen,
-                            issued_on=today - timedelta(days=40),
-                            due_date=today - timedelta(days=15),
-                        )
-                    )
-                if last_payment_fen:
-                    s.add(
-                        Payment(
-                            account_id=account.id,
-                            paid_at=datetime.now(UTC) - timedelta(days=30),
-                            amount_fen=last_payment_fen,
-                            channel="wechat",
-                        )
-                    )
-                made.append(TestCustomer(number if phones else "", account.number, account.id, customer.id, password))
-        return made
+                for serial in serials
+            ],
+        )
+        with self.sessions.begin() as s:
+            (added,) = add_customers(s, [new])
+            return [
+                TestCustomer(number if phones else "", account.number, account.id, added.customer.id, password)
+                for account in added.accounts
+            ]
 
 
 @pytest.fixture(scope="session")
@@ -434,10 +407,10 @@ class DemoDatabase:
     url: str
     engine: Any
     sessions: Any
-    summary: Any  # crm.seed.DemoSummary
+    summary: Any  # demo.seed.DemoSummary
 
     def caller(self, scenario: str) -> Any:
-        """The demo caller (crm.seed.DemoCaller) of a scenario, e.g. "in arrears"."""
+        """The demo caller (demo.seed.DemoCaller) of a scenario, e.g. "in arrears"."""
         return next(c for c in self.summary.callers if c.scenario == scenario)
 
 

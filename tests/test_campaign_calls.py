@@ -36,7 +36,7 @@ from campaigns.policy import load_policy
 from campaigns.rules import CalleeState, CampaignKind, CampaignPolicy, CampaignState, Outcome
 from campaigns.service import CampaignService
 from crm.contacts import ContactLog
-from crm.models import CampaignAttempt, CampaignCallee, Feeder, Outage, OutageArea, TransformerArea
+from crm.models import CampaignAttempt, CampaignCallee
 from crm.services import CustomerService
 from crm.vocabulary import OutageKind, OutageScope
 from cti.acd import policy as acd_policy
@@ -45,10 +45,10 @@ from cti.acd.policy import AgentProfile
 from cti.ari import Ari
 from cti.outbound.dialler import Dialler
 from cti.screenpop import ScreenPop
+from demo.builders import DaytimeClock, add_outage, add_transformer_area
 from hotline.config import REPO_DIR
 from hotline.softphone import Callee
 from ivr import speech
-from reporting.periods import LOCAL
 from tests.conftest import Testbed, TestUtility, WebLogins, wait_for
 from tests.test_web_browser import logged_in
 
@@ -69,29 +69,6 @@ def test_amd_verdicts_as_the_policy_takes_them() -> None:
 
 
 # -- the harness ------------------------------------------------------------------------------------------------
-
-
-class Clock:
-    """The campaign service's clock: a chosen local time of day that runs on in real time, and can be moved."""
-
-    def __init__(self, hour: int, minute: int = 0) -> None:
-        self.base = datetime.now(LOCAL).replace(hour=hour, minute=minute, second=0, microsecond=0).astimezone(UTC)
-        self.started = time.monotonic()
-        self.lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self.lock:
-            return self.base + timedelta(seconds=time.monotonic() - self.started)
-
-    def move(self, by: timedelta) -> None:
-        with self.lock:
-            self.base += by
-
-    def set_local(self, hour: int, minute: int = 0) -> None:
-        with self.lock:
-            now = datetime.now(LOCAL).replace(hour=hour, minute=minute, second=0, microsecond=0)
-            self.base = now.astimezone(UTC)
-            self.started = time.monotonic()
 
 
 # Answered calls first go through Asterisk's answering-machine detection (campaigns/policy.toml [machines]): a callee
@@ -221,7 +198,7 @@ class Outbound:
     testbed: Testbed
     utility: TestUtility
     service: CampaignService
-    clock: Clock
+    clock: DaytimeClock
     carrier: Carrier
     campaigns: list[int] = field(default_factory=list)
     dialler: RunningDialler | None = None
@@ -232,26 +209,19 @@ class Outbound:
         now = datetime.now(UTC)
         n = next(_areas)
         with sessions.begin() as s:
-            feeder_id = s.scalar(select(Feeder.id).where(Feeder.code == "T-quiet"))
-            area = TransformerArea(
-                code=f"T-camp-{time.time_ns()}-{n}", name=f"外呼台区{n}", feeder_id=feeder_id, capacity_kva=400
-            )
-            s.add(area)
-            s.flush()
-            outage = Outage(
-                kind=OutageKind.PLANNED_MAINTENANCE,
-                scope=OutageScope.TRANSFORMER_AREAS,
+            area_name = f"T-camp-{time.time_ns()}-{n}"
+            area_id = add_transformer_area(s, self.utility.feeders["quiet"], area_name, f"外呼台区{n}")
+            outage_id = add_outage(
+                s,
+                OutageKind.PLANNED_MAINTENANCE,
+                OutageScope.TRANSFORMER_AREAS,
                 starts_at=now + timedelta(days=1),
                 expected_restoration_at=now + timedelta(days=1, hours=6),
                 reason="计划检修",
                 created_at=now,
+                transformer_area_ids=[area_id],
             )
-            s.add(outage)
-            s.flush()
-            s.add(OutageArea(outage_id=outage.id, transformer_area_id=area.id))
-            area_name = area.code
-            self.utility.areas[area_name] = area.id
-            outage_id = outage.id
+            self.utility.areas[area_name] = area_id
         for callee in callees:
             self.utility.customer(area=area_name, phone=callee.number)
         created = self.service.create_for_outage(outage_id, "test", name=f"外呼测试{n}")
@@ -310,7 +280,7 @@ def _policy(calls_per_second: float = 2.0) -> CampaignPolicy:
 
 @pytest.fixture
 def outbound(testbed: Testbed, utility: TestUtility) -> Iterator[Outbound]:
-    clock = Clock(10)  # 10:00 local: inside every kind's allowed hours
+    clock = DaytimeClock(10)  # 10:00 local: inside every kind's allowed hours
     service = CampaignService(testbed.hotline.contacts.sessions, _policy(), clock=clock)
     harness = Outbound(testbed, utility, service, clock, Carrier(testbed))
     yield harness

@@ -28,40 +28,29 @@ from crm.models import (
     Agent,
     Bill,
     CampaignAttempt,
-    CountyCompany,
-    Customer,
-    CustomerPhone,
-    Feeder,
-    Meter,
-    MeterBox,
     Outage,
-    OutageArea,
     OutageReport,
     Site,
-    Substation,
-    SupplyPoint,
-    TransformerArea,
 )
 from crm.tiers import CustomerClass, Tier
 from crm.vocabulary import OutageKind, OutageScope
+from demo.builders import (
+    ManualClock,
+    NewAccount,
+    NewBill,
+    NewCustomer,
+    add_county,
+    add_customers,
+    add_feeder,
+    add_outage,
+    add_substation,
+)
 from reporting.periods import LOCAL
 from tests.conftest import scratch_database
 
 POLICY = load_policy()  # busy 3 x 10 min, no answer 3 x 30 min, failed 2 x 5 min; claims lapse after 300 s
 # Monday 2 March 2026, 10:00 local: within every kind's hours.
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL).astimezone(UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 class Grid:
@@ -71,12 +60,10 @@ class Grid:
         self.sessions = sessions
         self._serials = itertools.count(1)
         with sessions.begin() as s:
-            county = CountyCompany(code="41", name="甲县供电公司")
-            s.add(county)
-            s.flush()
-            self.substation = Substation(code="S", name="甲变", voltage_kv=110, county_company_id=county.id)
+            county = add_county(s, "41", "甲县供电公司")
+            self.substation = add_substation(s, county.id, "S", "甲变")
             site = Site(code="c", name="中心", county_company_id=None, seats=10)
-            s.add_all([self.substation, site])
+            s.add(site)
             s.flush()
             manager = Agent(code="A1004", name="叶芳", site_id=site.id)
             s.add(manager)
@@ -85,15 +72,9 @@ class Grid:
             self.feeders: dict[str, int] = {}
             self.areas: dict[str, int] = {}
             for feeder, areas in (("F1", ("A1", "A2")), ("F2", ("A3",))):
-                row = Feeder(code=feeder, name=f"10千伏{feeder}线", substation_id=self.substation.id)
-                s.add(row)
-                s.flush()
-                self.feeders[feeder] = row.id
-                for area in areas:
-                    a = TransformerArea(code=area, name=f"{area}台区", feeder_id=row.id, capacity_kva=400)
-                    s.add(a)
-                    s.flush()
-                    self.areas[area] = a.id
+                built = add_feeder(s, self.substation.id, feeder, f"10千伏{feeder}线", [(a, f"{a}台区") for a in areas])
+                self.feeders[feeder] = built.id
+                self.areas.update(built.areas)
 
     def customer(
         self,
@@ -106,57 +87,48 @@ class Grid:
         serial = next(self._serials)
         if phones is None:
             phones = ((f"1380000{serial:04d}", "mobile"),)
+        key_account = tier is Tier.KEY_ACCOUNT
+        new = NewCustomer(
+            name=f"客户{serial}",
+            created_at=T0,
+            customer_class=CustomerClass.INDUSTRIAL if key_account else CustomerClass.RESIDENTIAL,
+            tier=tier,
+            contracted_kva=630 if key_account else 8,
+            account_manager_id=self.manager_id if key_account else None,
+            phones=phones,
+            accounts=[
+                NewAccount(
+                    number=account_numbers.make(41, serial),
+                    transformer_area_id=self.areas[area],
+                    box_code=f"BOX{serial}",
+                    meter_number=f"M{serial}",
+                    address=f"{area}路{serial}号",
+                    opened_on=date(2024, 1, 1),
+                    bills=[
+                        NewBill(f"2026-{i + 1:02d}", 100, amount, due - timedelta(days=20), due)
+                        for i, (amount, due) in enumerate(bills)
+                    ],
+                )
+            ],
+        )
         with self.sessions.begin() as s:
-            customer = Customer(
-                name=f"客户{serial}",
-                customer_class=CustomerClass.INDUSTRIAL if tier is Tier.KEY_ACCOUNT else CustomerClass.RESIDENTIAL,
-                tier=tier,
-                contracted_kva=630 if tier is Tier.KEY_ACCOUNT else 8,
-                account_manager_id=self.manager_id if tier is Tier.KEY_ACCOUNT else None,
-                created_at=T0,
-            )
-            s.add(customer)
-            s.flush()
-            s.add_all(CustomerPhone(customer_id=customer.id, number=n, kind=k) for n, k in phones)
-            box = MeterBox(code=f"BOX{serial}", transformer_area_id=self.areas[area])
-            s.add(box)
-            s.flush()
-            meter = Meter(number=f"M{serial}", meter_box_id=box.id)
-            s.add(meter)
-            s.flush()
-            point = SupplyPoint(address=f"{area}路{serial}号", transformer_area_id=self.areas[area], meter_id=meter.id)
-            s.add(point)
-            s.flush()
-            account = Account(
-                number=account_numbers.make(41, serial),
-                customer_id=customer.id,
-                supply_point_id=point.id,
-                opened_on=date(2024, 1, 1),
-            )
-            s.add(account)
-            s.flush()
-            for i, (amount, due) in enumerate(bills):
-                s.add(Bill(account_id=account.id, period=f"2026-{i + 1:02d}", kwh=100, amount_fen=amount,
-                           issued_on=due - timedelta(days=20), due_date=due))  # fmt: skip
-            return customer.id, account.id
+            (added,) = add_customers(s, [new])
+            return added.customer.id, added.accounts[0].id
 
     def outage(self, scope: OutageScope, where: str, kind: OutageKind = OutageKind.PLANNED_MAINTENANCE) -> int:
         with self.sessions.begin() as s:
-            outage = Outage(
-                kind=kind,
-                scope=scope,
+            return add_outage(
+                s,
+                kind,
+                scope,
                 substation_id=self.substation.id if scope is OutageScope.SUBSTATION else None,
                 feeder_id=self.feeders[where] if scope is OutageScope.FEEDER else None,
+                transformer_area_ids=[self.areas[where]] if scope is OutageScope.TRANSFORMER_AREAS else [],
                 starts_at=T0 + timedelta(days=2),
                 expected_restoration_at=T0 + timedelta(days=2, hours=8),
                 reason="10千伏线路计划检修",
                 created_at=T0,
             )
-            s.add(outage)
-            s.flush()
-            if scope is OutageScope.TRANSFORMER_AREAS:
-                s.add(OutageArea(outage_id=outage.id, transformer_area_id=self.areas[where]))
-            return outage.id
 
 
 @dataclass
@@ -164,7 +136,7 @@ class World:
     backend: str
     sessions: Any
     grid: Grid
-    clock: Clock
+    clock: ManualClock
     service: CampaignService
 
     def running(self, n: int = 3, area: str = "A1") -> tuple[int, list[int]]:
@@ -191,7 +163,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
         engine = db.make_engine(url)
         try:
             sessions = db.session_factory(engine)
-            clock = Clock()
+            clock = ManualClock(T0)
             yield World(request.param, sessions, Grid(sessions), clock, CampaignService(sessions, POLICY, clock))
         finally:
             engine.dispose()

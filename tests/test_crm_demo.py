@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -46,6 +47,32 @@ def test_a_city_grid_of_thousands_of_transformer_areas_at_full_size() -> None:
     substations, feeders, areas = seed.grid_size(100_000)
     assert areas >= 4000 and feeders >= 200 and substations >= 20
     assert seed.grid_size(10) == (12, 24, 48)
+
+
+# Who may import demo/: the demo itself, the one entry point, the process stack that seeds it on `app.py run`, the
+# tests and the benchmarks. The running hotline never does.
+DEMO_IMPORTERS = ("demo/", "app.py", "hotline/stack.py", "tests/", "bench/")
+
+
+def _imports_demo(path: Path) -> bool:
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        if any(name == "demo" or name.startswith("demo.") for name in names):
+            return True
+    return False
+
+
+def test_only_the_entry_point_the_stack_tests_and_benchmarks_import_the_demo() -> None:
+    sources = [p.relative_to(REPO_DIR).as_posix() for p in REPO_DIR.rglob("*.py")]
+    sources = [s for s in sources if not any(part.startswith(".") for part in s.split("/"))]
+    assert "hotline/stack.py" in sources and _imports_demo(REPO_DIR / "hotline" / "stack.py")
+    importers = [s for s in sources if not s.startswith(DEMO_IMPORTERS) and _imports_demo(REPO_DIR / s)]
+    assert importers == []
 
 
 def test_the_demo_is_a_realistic_utility(demo_utility: DemoDatabase) -> None:

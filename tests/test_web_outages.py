@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from crm.models import Account, Agent, Contact, CountyCompany, Feeder, Substation, TransformerArea
+from crm.models import Account, Agent, Contact, CountyCompany
 from crm.users import Users
 from crm.vocabulary import Role
 from cti.web import create_app
@@ -42,17 +42,7 @@ def client_of(app: Flask, login: str, password: str) -> FlaskClient:
 
 def new_area(utility: TestUtility) -> str:
     """A feeder with one transformer area of its own, with no outage on it."""
-    name = f"web-outage-{next(_areas)}"
-    with utility.sessions.begin() as s:
-        substation = s.scalars(select(Substation).where(Substation.code == "T-SUB")).one()
-        feeder = Feeder(code=f"T-{name}", name=f"10千伏{name}线", substation_id=substation.id)
-        s.add(feeder)
-        s.flush()
-        area = TransformerArea(code=f"T-{name}-1", name=f"{name}台区", feeder_id=feeder.id, capacity_kva=400)
-        s.add(area)
-        s.flush()
-        utility.areas[name] = area.id
-    return name
+    return utility.feeder_of_its_own(f"web-outage-{next(_areas)}")
 
 
 def test_reports_raise_an_outage_the_dispatch_restores_and_the_customers_are_listed(

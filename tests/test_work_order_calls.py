@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crm.models import Contact, Feeder, Outage, OutageArea, OutageReport, Substation, TransformerArea, WorkOrder
+from crm.models import Contact, Outage, OutageArea, OutageReport, WorkOrder
 from hotline.softphone import CallResult, Script
 from ivr.customers import CrmCustomers
 from ivr.fastagi import FastAgiServer
@@ -79,16 +79,7 @@ def serving_with_test_policy(testbed: Testbed) -> Iterator[WorkOrderService]:
 def storm_area(utility: TestUtility) -> str:
     """A feeder and transformer area of their own in the test utility's county, with no outage on them: the
     `storm` area of utility.customer(area="storm")."""
-    with utility.sessions.begin() as s:
-        substation = s.scalars(select(Substation).where(Substation.code == "T-SUB")).one()
-        feeder = Feeder(code="T-storm", name="10千伏storm线", substation_id=substation.id)
-        s.add(feeder)
-        s.flush()
-        area = TransformerArea(code="T-storm-1", name="storm台区", feeder_id=feeder.id, capacity_kva=400)
-        s.add(area)
-        s.flush()
-        utility.areas["storm"] = area.id
-    return "storm"
+    return utility.feeder_of_its_own("storm")
 
 
 def _call(testbed: Testbed, customer: TestCustomer, script: Script) -> Call:

@@ -22,25 +22,17 @@ from sqlalchemy import func, select, text
 from crm import account_numbers, db
 from crm.contacts import ContactLog
 from crm.models import (
-    Account,
     CountyCompany,
-    Customer,
-    CustomerPhone,
-    Feeder,
-    Meter,
-    MeterBox,
     Outage,
     OutageArea,
     OutageReport,
-    Substation,
-    SupplyPoint,
-    TransformerArea,
     User,
     WorkOrder,
 )
 from crm.services import CustomerService
-from crm.tiers import CustomerClass, Tier
+from crm.tiers import Tier
 from crm.vocabulary import OutageKind, OutageScope, Role
+from demo.builders import ManualClock, NewAccount, NewCustomer, add_county, add_customers, add_feeder, add_substation
 from ivr.call import Identity
 from ivr.customers import CrmCustomers
 from tests.conftest import scratch_database
@@ -72,20 +64,6 @@ DISPATCHER = Actor("服调 李强", Role.DISPATCHER)
 SUPERVISOR = Actor("班长 赵敏", Role.SUPERVISOR)
 
 
-class Clock:
-    """The time the service sees; tests move it instead of sleeping."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
 @dataclass(frozen=True)
 class Someone:
     account_number: str
@@ -103,14 +81,10 @@ class Grid:
         self._serials = itertools.count(1)
         self._phones = itertools.count(1)
         with sessions.begin() as s:
-            self.county_a = CountyCompany(code="41", name="甲县供电公司")
-            self.county_b = CountyCompany(code="42", name="乙县供电公司")
-            s.add_all([self.county_a, self.county_b])
-            s.flush()
-            sub_a = Substation(code="S-A", name="甲变", voltage_kv=110, county_company_id=self.county_a.id)
-            sub_b = Substation(code="S-B", name="乙变", voltage_kv=110, county_company_id=self.county_b.id)
-            s.add_all([sub_a, sub_b])
-            s.flush()
+            self.county_a = add_county(s, "41", "甲县供电公司")
+            self.county_b = add_county(s, "42", "乙县供电公司")
+            sub_a = add_substation(s, self.county_a.id, "S-A", "甲变")
+            sub_b = add_substation(s, self.county_b.id, "S-B", "乙变")
             self.feeders: dict[str, int] = {}
             self.areas: dict[str, int] = {}
             for feeder, substation, areas in (
@@ -118,50 +92,34 @@ class Grid:
                 ("F2", sub_a, ("A3",)),
                 ("F3", sub_b, ("B1",)),
             ):
-                row = Feeder(code=feeder, name=f"10千伏{feeder}线", substation_id=substation.id)
-                s.add(row)
-                s.flush()
-                self.feeders[feeder] = row.id
-                for area in areas:
-                    a = TransformerArea(code=area, name=f"{area}台区", feeder_id=row.id, capacity_kva=400)
-                    s.add(a)
-                    s.flush()
-                    self.areas[area] = a.id
+                built = add_feeder(s, substation.id, feeder, f"10千伏{feeder}线", [(a, f"{a}台区") for a in areas])
+                self.feeders[feeder] = built.id
+                self.areas.update(built.areas)
 
     def customer(self, area: str = "A1", tier: Tier = Tier.STANDARD, phone: bool = True) -> Someone:
         serial = next(self._serials)
         county = 42 if area.startswith("B") else 41
         number = f"1380000{next(self._phones):04d}"
+        new = NewCustomer(
+            name=f"客户{serial}",
+            created_at=T0 - timedelta(days=400),
+            tier=tier,
+            phones=[(number, "mobile")] if phone else [],
+            accounts=[
+                NewAccount(
+                    number=account_numbers.make(county, serial),
+                    transformer_area_id=self.areas[area],
+                    box_code=f"BOX{serial}",
+                    meter_number=f"M{serial}",
+                    address=f"{area}路{serial}号",
+                    opened_on=T0.date() - timedelta(days=400),
+                )
+            ],
+        )
         with self.sessions.begin() as s:
-            customer = Customer(
-                name=f"客户{serial}",
-                customer_class=CustomerClass.RESIDENTIAL,
-                tier=tier,
-                contracted_kva=8,
-                created_at=T0 - timedelta(days=400),
-            )
-            s.add(customer)
-            s.flush()
-            if phone:
-                s.add(CustomerPhone(customer_id=customer.id, number=number, kind="mobile"))
-            box = MeterBox(code=f"BOX{serial}", transformer_area_id=self.areas[area])
-            s.add(box)
-            s.flush()
-            meter = Meter(number=f"M{serial}", meter_box_id=box.id, shared=False)
-            s.add(meter)
-            s.flush()
-            point = SupplyPoint(address=f"{area}路{serial}号", transformer_area_id=self.areas[area], meter_id=meter.id)
-            s.add(point)
-            s.flush()
-            account = Account(
-                number=account_numbers.make(county, serial),
-                customer_id=customer.id,
-                supply_point_id=point.id,
-                opened_on=T0.date() - timedelta(days=400),
-            )
-            s.add(account)
-            s.flush()
-            return Someone(account.number, customer.id, number if phone else "", account.id)
+            (added,) = add_customers(s, [new])
+            account = added.accounts[0]
+            return Someone(account.number, added.customer.id, number if phone else "", account.id)
 
     def call(self, caller_number: str) -> int:
         """A contact row, as the IVR opens one for each call."""
@@ -181,7 +139,7 @@ class World:
     sessions: Any
     engine: Any
     grid: Grid
-    clock: Clock
+    clock: ManualClock
     service: WorkOrderService
 
     @property
@@ -219,7 +177,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
         engine = db.make_engine(url)
         try:
             sessions = db.session_factory(engine)
-            clock = Clock()
+            clock = ManualClock(T0)
             yield World(
                 request.param, sessions, engine, Grid(sessions), clock, WorkOrderService(sessions, POLICY, clock)
             )
@@ -885,7 +843,7 @@ def test_orders_of_the_minimal_table_migrate_into_the_flow(backend: str, tmp_pat
         db.upgrade(url)
         engine = db.make_engine(url)
         try:
-            service = WorkOrderService(db.session_factory(engine), POLICY, Clock())
+            service = WorkOrderService(db.session_factory(engine), POLICY, ManualClock(T0))
             repair, complaint, business = (service.detail(n, DISPATCHER) for n in (1, 2, 3))
             assert (repair.state, repair.status, repair.origin) == (State.CREATED, "open", Origin.IVR)
             assert (repair.transformer_area, repair.feeder, repair.county) == ("A2台区", "10千伏F1线", "甲县供电公司")
