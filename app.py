@@ -76,7 +76,7 @@ def cmd_acd(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     from cti.acd.router import Router
     from cti.ari import Ari
     from ivr import speech
-    from work_orders.rules import load_policy
+    from work_orders.policy import load_policy
     from work_orders.service import WorkOrderService
 
     async def serve() -> None:
