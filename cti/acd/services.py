@@ -15,12 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypedDict
 
-import httpx
-
 from cti.acd.notifier import Notifier
 from cti.acd.policy import AgentProfile, Policy, Step
 from cti.acd.store import MAX_PRIORITY, AcdStore, FloorData, Offer, Refused, call_score
-from cti.ari import Ari, AriError
+from cti.ari import Ari, AriError, AriUnreachableError
 from hotline.events import event
 
 log = logging.getLogger(__name__)
@@ -263,18 +261,18 @@ class Acd:
                 caller_id=offer.caller,
                 originator=offer.channel,
             )
+        except AriUnreachableError as exc:
+            # Asterisk did not answer in time: it may still ring the seat, so the leg is cancelled, and the call
+            # goes back to its line (the agent, through no fault of theirs, sits out the hold-back).
+            log.warning("originating to seat %s failed: %s", offer.seat, exc)
+            await self._hangup(offer.leg)
+            await self._offer_failed(offer.call, offer.agent, "rejected", cause=0)
+            return False
         except AriError as exc:
             # The seat cannot be dialled at all (unregistered, unknown): pause the agent and offer the call to
             # someone else.
             log.warning("seat %s of agent %s cannot be dialled: %s", offer.seat, offer.agent, exc)
             await self._offer_failed(offer.call, offer.agent, "unreachable", cause=0)
-            return False
-        except httpx.HTTPError as exc:
-            # Asterisk did not answer in time: it may still ring the seat, so the leg is cancelled, and the call
-            # goes back to its line (the agent, through no fault of theirs, sits out the hold-back).
-            log.warning("originating to seat %s failed: %r", offer.seat, exc)
-            await self._hangup(offer.leg)
-            await self._offer_failed(offer.call, offer.agent, "rejected", cause=0)
             return False
         await self.notifier.publish(event("queue.offer", offer.call, offer.group, offer.agent, seat=offer.seat))
         return True
@@ -326,7 +324,7 @@ class Acd:
             await self.ari.create_bridge(bridge)
             await self.ari.add_to_bridge(bridge, [call, leg])
             await self.store.set_call_fields(call, bridge=bridge)
-        except (AriError, httpx.HTTPError) as exc:
+        except AriError as exc:
             # Caller and agent cannot talk: end the agent's leg, so the call goes back to its line.
             log.warning("bridging call %s with agent %s failed: %r", call, agent, exc)
             await self._hangup(leg)
@@ -531,7 +529,7 @@ class Acd:
                 caller_id=f'"{mode} {start.agent}" <{start.caller}>',
                 originator=call,
             )
-        except (AriError, httpx.HTTPError) as exc:
+        except AriError as exc:
             log.warning("ringing supervisor seat %s failed: %r", seat, exc)
             await self.end_supervision(start.supervision, "failed")
             return False, f"seat {seat} cannot be rung"
@@ -562,7 +560,7 @@ class Acd:
                     # Whisper: what the supervisor says goes out toward the agent's phone, not to the caller.
                     whisper="out" if record["mode"] == "whisper" else "none",
                 )
-        except (AriError, httpx.HTTPError, KeyError) as exc:
+        except (AriError, KeyError) as exc:
             log.warning("supervision %s of call %s failed: %r", supervision, call, exc)
             await self.end_supervision(supervision, "failed")
 
@@ -576,7 +574,7 @@ class Acd:
         try:
             await self.ari.create_bridge(bridge)
             await self.ari.add_to_bridge(bridge, [snoop, record["leg"]])
-        except (AriError, httpx.HTTPError) as exc:
+        except AriError as exc:
             log.warning("bridging supervision %s failed: %r", supervision, exc)
             await self.end_supervision(supervision, "failed")
             return
