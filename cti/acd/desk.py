@@ -10,9 +10,10 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from cti.acd.floor import FloorView
 from cti.acd.notifier import Notifier, queue_log_sink
 from cti.acd.policy import AgentProfile, Policy
-from cti.acd.services import Acd, FloorView
+from cti.acd.services import Acd
 from cti.acd.store import AcdStore, connect_redis
 from cti.ari import Ari
 from hotline.config import Config

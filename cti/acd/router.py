@@ -17,9 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from cti.acd import order_clock
+from cti.acd.calls import Caller, now_ms
 from cti.acd.notifier import Notifier, queue_log_sink
 from cti.acd.policy import Policy
-from cti.acd.services import Acd, Caller, SayNumber, now_ms
+from cti.acd.queueing import SayNumber
+from cti.acd.services import Acd
 from cti.acd.stasis import StasisEvents
 from cti.acd.store import AcdStore, connect_redis
 from cti.ari import Ari, AriError, wait_until_up

@@ -60,6 +60,8 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
+from cti.acd.floor import FloorData
+
 # Priorities are whole numbers below this; the score orders priority first, then arrival time in ms.
 MAX_PRIORITY = 100
 _PRIORITY_WEIGHT = 10**13
@@ -136,15 +138,6 @@ class SupervisionStart:
     agent: str
     agent_leg: str
     bridge: str
-
-
-@dataclass(frozen=True)
-class FloorData:
-    """The live floor as Redis holds it: agents' and calls' hashes, and each call's supervisions."""
-
-    agents: dict[str, dict[str, str]]
-    calls: dict[str, dict[str, str]]
-    supervisions: dict[str, dict[str, dict[str, str]]]
 
 
 class AcdStore:
