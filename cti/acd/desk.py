@@ -17,6 +17,7 @@ from cti.acd.services import Acd
 from cti.acd.store import AcdStore, connect_redis
 from cti.ari import Ari
 from hotline.config import Config
+from hotline.logs import call_context
 
 T = TypeVar("T")
 
@@ -36,15 +37,16 @@ class AgentDesk:
     def _run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
-    def _act(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+    def _act(self, coro: Coroutine[Any, Any, T], call: str = "", timeout: float = 30) -> T:
         """Run an action and return once the events it published are out: whoever acted and then reads the stream
-        (the monitor, an operator, a test) sees them."""
+        (the monitor, an operator, a test) sees them. An action on a call logs with the call's uniqueid."""
 
         async def act() -> T:
-            try:
-                return await coro
-            finally:
-                await self.acd.notifier.flush()
+            with call_context(call):
+                try:
+                    return await coro
+                finally:
+                    await self.acd.notifier.flush()
 
         return self._run(act(), timeout)
 
@@ -87,24 +89,24 @@ class AgentDesk:
     def hang_up(self, call: str, agent: str) -> tuple[bool, str]:
         """(True, the agent's state now: "wrap_up", or "paused"/"logged_out" if a supervisor asked for it) or
         (False, why not)."""
-        return self._act(self.acd.hang_up(call, agent))
+        return self._act(self.acd.hang_up(call, agent), call)
 
     def transfer(self, call: str, agent: str, target: str) -> tuple[bool, str]:
         """target: "skill:NAME", "team:NAME", "agent:ID" or "all". (True, "ringing" | "waiting" | "waiting: no agent
         of <target> is logged in") or (False, why not)."""
-        return self._act(self.acd.transfer(call, agent, target))
+        return self._act(self.acd.transfer(call, agent, target), call)
 
     # -- the supervisor's --------------------------------------------------------------------------------------
 
     def listen(self, call: str, supervisor_seat: str, by: str = "") -> tuple[bool, str]:
         """(True, the supervision's id) once the seat rings, or (False, why not)."""
-        return self._act(self.acd.supervise(call, supervisor_seat, "listen", by))
+        return self._act(self.acd.supervise(call, supervisor_seat, "listen", by), call)
 
     def whisper(self, call: str, supervisor_seat: str, by: str = "") -> tuple[bool, str]:
-        return self._act(self.acd.supervise(call, supervisor_seat, "whisper", by))
+        return self._act(self.acd.supervise(call, supervisor_seat, "whisper", by), call)
 
     def barge(self, call: str, supervisor_seat: str, by: str = "") -> tuple[bool, str]:
-        return self._act(self.acd.supervise(call, supervisor_seat, "barge", by))
+        return self._act(self.acd.supervise(call, supervisor_seat, "barge", by), call)
 
     def stop_supervision(self, supervision: str) -> bool:
         """Hang up the supervisor's leg; False if the supervision had already ended."""
@@ -120,7 +122,7 @@ class AgentDesk:
 
     def raise_priority(self, call: str, priority: int, by: str) -> tuple[bool, str]:
         """(True, "ringing" | "waiting") or (False, why not)."""
-        return self._act(self.acd.raise_priority(call, priority, by))
+        return self._act(self.acd.raise_priority(call, priority, by), call)
 
     def floor(self) -> FloorView:
         return self._run(self.acd.floor())

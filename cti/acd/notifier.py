@@ -8,6 +8,7 @@ Supervision events are not queue events and stay out of it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 from collections.abc import Callable
@@ -73,7 +74,8 @@ class Notifier:
 
     async def publish(self, evt: dict[str, Any]) -> None:
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._drain())
+            # In a context of its own: the drain serves every call, not the one whose event happened to start it.
+            self._task = asyncio.get_running_loop().create_task(self._drain(), context=contextvars.Context())
         self._queue.put_nowait(evt)
 
     async def flush(self) -> None:

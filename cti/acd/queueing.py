@@ -13,6 +13,7 @@ from cti.acd.policy import Step
 from cti.acd.store import MAX_PRIORITY, Offer, Refused, call_score
 from cti.ari import AriError, AriUnreachableError
 from hotline.events import event
+from hotline.logs import call_context
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,11 @@ class Queueing(AcdBase):
     async def offer_agent(self, agent: str) -> bool:
         """Offer a ready agent the best call waiting for any of their groups."""
         offer = await self.store.claim_for_agent(agent, now_ms())
-        return offer is not None and await self._ring(offer)
+        if offer is None:
+            return False
+        # The call is found only now: what is logged about its offer carries its uniqueid.
+        with call_context(offer.call):
+            return await self._ring(offer)
 
     async def _ring(self, offer: Offer) -> bool:
         try:

@@ -22,8 +22,12 @@ from cti.acd.queueing import Queueing, SayNumber
 from cti.acd.store import AcdStore
 from cti.acd.supervision import Supervision
 from cti.ari import Ari
+from hotline.logs import call_context
 
 log = logging.getLogger(__name__)
+
+# The timers of acd:timers whose id is a call (the others' is an agent: the end of a wrap-up or a hold-back).
+CALL_TIMERS = ("escalate", "announce")
 
 
 class Acd(Queueing, AgentStates, Supervision):
@@ -57,8 +61,10 @@ class Acd(Queueing, AgentStates, Supervision):
         """Run the timers due now (each taken by exactly one router); how many there were."""
         due = await self.store.pop_timers(now_ms())
         for kind, ident, token in due:
-            try:
-                await self.run_timer(kind, ident, token)
-            except Exception:
-                log.exception("timer %s:%s failed", kind, ident)
+            # A call's timer is logged with the call's uniqueid; an agent's names no call.
+            with call_context(ident if kind in CALL_TIMERS else ""):
+                try:
+                    await self.run_timer(kind, ident, token)
+                except Exception:
+                    log.exception("timer %s:%s failed", kind, ident)
         return len(due)
