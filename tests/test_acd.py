@@ -17,9 +17,9 @@ import pytest
 import redis
 
 from crm.db import make_engine, session_factory
-from cti.acd.desk import AgentDesk
 from cti.acd.notifier import queue_log_name
 from cti.acd.policy import AgentProfile
+from cti.acd.process import AgentDesk
 from hotline import redis_server
 from hotline.softphone import CallResult, Seat
 from reporting.queue_log import QueueLog

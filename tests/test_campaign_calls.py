@@ -47,8 +47,8 @@ from crm.models import CampaignAttempt, CampaignCallee, Feeder, Outage, OutageAr
 from crm.services import CustomerService
 from crm.vocabulary import OutageKind, OutageScope
 from cti.acd import policy as acd_policy
-from cti.acd.desk import AgentDesk
 from cti.acd.policy import AgentProfile
+from cti.acd.process import AgentDesk
 from cti.ari import Ari
 from cti.outbound.dialler import Dialler, notice_prompts, outcome_of_cause
 from cti.screenpop import ScreenPop

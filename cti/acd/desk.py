@@ -1,7 +1,7 @@
 """The agent desk and the supervisor's monitor: log in on a seat, go ready, pause, log out, hang up and transfer a
 call; listen, whisper, barge, force a pause or a logout, raise a caller's priority; read the live floor. A
 synchronous face over the ACD's services, for the CLI, the web pages and tests; it runs its own event loop on a
-thread."""
+thread. It is handed its connections (cti/acd/process.py opens them from the configuration)."""
 
 from __future__ import annotations
 
@@ -10,29 +10,32 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+import redis.asyncio as aioredis
+
 from cti.acd.floor import FloorView
-from cti.acd.notifier import Notifier, queue_log_sink
+from cti.acd.notifier import Notifier, QueueLogSink
 from cti.acd.policy import AgentProfile, Policy
 from cti.acd.services import Acd
-from cti.acd.store import AcdStore, connect_redis
+from cti.acd.store import AcdStore
 from cti.ari import Ari
-from hotline.config import Config
 from hotline.logs import call_context
 
 T = TypeVar("T")
 
 
-class AgentDesk:
-    def __init__(self, config: Config, policy: Policy) -> None:
+class Desk:
+    """The desk over an ARI client, a Redis client and the queue log's sink. It takes them over: they are used on the
+    desk's own event loop, and closed with the desk."""
+
+    def __init__(self, policy: Policy, ari: Ari, redis: aioredis.Redis, queue_log: QueueLogSink | None) -> None:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="agent-desk", daemon=True)
         self._thread.start()
-        self.acd: Acd = self._run(self._build(config, policy))
+        self.acd: Acd = self._run(self._build(policy, ari, redis, queue_log))
 
-    async def _build(self, config: Config, policy: Policy) -> Acd:
-        ari = Ari(config.ari.host, config.ari.port, config.ari.user, config.secrets.ari_password)
-        client = connect_redis(config.redis.effective_url())
-        return Acd(AcdStore(client), ari, Notifier(client, queue_log_sink(config.database_url)), policy)
+    async def _build(self, policy: Policy, ari: Ari, redis: aioredis.Redis, queue_log: QueueLogSink | None) -> Acd:
+        # On the desk's loop: the notifier's queue and task belong to it.
+        return Acd(AcdStore(redis), ari, Notifier(redis, queue_log), policy)
 
     def _run(self, coro: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)

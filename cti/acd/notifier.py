@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as aioredis
+from sqlalchemy.orm import Session, sessionmaker
 
-from crm import db
 from hotline.events import STREAM, STREAM_LENGTH
 from reporting.queue_log import QueueLog
 
@@ -57,9 +57,9 @@ def queue_log_name(evt: dict[str, Any]) -> str:
 QueueLogSink = Callable[[list[dict[str, Any]]], None]
 
 
-def queue_log_sink(database_url: str) -> QueueLogSink:
-    """The database's queue_log table as the notifier's sink."""
-    return QueueLog(db.session_factory(db.make_engine(database_url)), queue_log_name).append
+def queue_log_sink(sessions: sessionmaker[Session]) -> QueueLogSink:
+    """The database's queue_log table (through the process's sessions) as the notifier's sink."""
+    return QueueLog(sessions, queue_log_name).append
 
 
 class Notifier:

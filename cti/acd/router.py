@@ -18,13 +18,9 @@ from typing import Any
 
 from cti.acd import order_clock
 from cti.acd.calls import Caller, now_ms
-from cti.acd.notifier import Notifier, queue_log_sink
-from cti.acd.policy import Policy
-from cti.acd.queueing import SayNumber
 from cti.acd.services import Acd
 from cti.acd.stasis import StasisEvents
-from cti.acd.store import AcdStore, connect_redis
-from cti.ari import Ari, AriError, wait_until_up
+from cti.ari import AriError, wait_until_up
 from hotline.events import event
 from hotline.logs import call_context
 from work_orders.service import WorkOrderService
@@ -44,15 +40,16 @@ def app_name(index: int) -> str:
 
 
 class Router:
-    def __init__(self, ari: Ari, redis_url: str, policy: Policy, home: int, apps: int, database_url: str,
-                 say_number: SayNumber | None = None, orders: WorkOrderService | None = None,
+    """One router over the ACD's services (and through them its ARI client, store and notifier), holding its home app
+    `hotline-acd-<home>` of `apps`; cti/acd/process.py builds it."""
+
+    def __init__(self, acd: Acd, home: int, apps: int, orders: WorkOrderService | None = None,
                  sweep_s: float = 30.0) -> None:  # fmt: skip
-        self.ari = ari
-        self.redis = connect_redis(redis_url)
-        self.store = AcdStore(self.redis)
-        self.notifier = Notifier(self.redis, queue_log_sink(database_url))
-        self.acd = Acd(self.store, ari, self.notifier, policy, say_number)
-        self.events = StasisEvents(self.acd)
+        self.acd = acd
+        self.ari = acd.ari
+        self.store = acd.store
+        self.notifier = acd.notifier
+        self.events = StasisEvents(acd)
         self.home = app_name(home)
         self.all_apps = [app_name(i) for i in range(1, apps + 1)]
         self.held: list[str] = []
@@ -77,7 +74,6 @@ class Router:
         finally:
             for task in tasks:
                 task.cancel()
-            await self.redis.aclose()
 
     # -- events ----------------------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from crm.services import CustomerService
 from crm.users import Users, agent_skills
 from crm.vocabulary import OutageKind
 from cti.acd import policy
-from cti.acd.desk import AgentDesk
+from cti.acd.process import AgentDesk
 from cti.screenpop import ScreenPop
 from hotline.asterisk import Asterisk
 from hotline.config import Config
