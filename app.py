@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import signal
@@ -69,44 +68,11 @@ def cmd_agi(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
 
 def cmd_acd(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     """Run one ACD router (app.py run starts them; run more on other machines against the same Redis)."""
-    import asyncio
-
-    from crm import db
-    from cti.acd import policy
-    from cti.acd.router import Router
-    from cti.ari import Ari
+    from cti.acd import process
     from ivr import speech
-    from work_orders.policy import load_policy
-    from work_orders.service import WorkOrderService
 
-    async def serve() -> None:
-        ari = Ari(cfg.ari.host, cfg.ari.port, cfg.ari.user, cfg.secrets.ari_password)
-        router = Router(
-            ari,
-            cfg.redis.effective_url(),
-            policy.load(cfg.acd.policy),
-            args.home,
-            cfg.acd.routers,
-            cfg.database_url,
-            # Waiting callers hear their place in line in the IVR's words.
-            say_number=lambda n, language: speech.number(n, language),
-            orders=WorkOrderService(
-                db.session_factory(db.make_engine(cfg.database_url)), load_policy(cfg.work_orders.policy)
-            ),
-            sweep_s=cfg.work_orders.sweep_s,
-        )
-        task = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, lambda: task.cancel() if task else None)
-        try:
-            await router.run()
-        finally:
-            await ari.close()
-
-    with contextlib.suppress(asyncio.CancelledError):
-        asyncio.run(serve())
-    return 0
+    # Waiting callers hear their place in line in the IVR's words (cti does not import ivr: the words are passed in).
+    return process.run_router(cfg, args.home, say_number=speech.number)
 
 
 def cmd_dialler(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
@@ -133,7 +99,7 @@ def cmd_web(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
 def cmd_agent(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     """Log an agent in on a seat, make them ready, pause them, log them out, or list agents."""
     from cti.acd import policy
-    from cti.acd.desk import AgentDesk
+    from cti.acd.process import AgentDesk
 
     desk = AgentDesk(cfg, policy.load(cfg.acd.policy))
     try:

@@ -26,8 +26,8 @@ from pathlib import Path
 import redis
 
 from cti.acd import policy
-from cti.acd.desk import AgentDesk
 from cti.acd.policy import AgentProfile
+from cti.acd.process import AgentDesk
 from hotline.sandbox import free_port, sandbox_config
 from hotline.softphone import Seat, SipStack
 from hotline.stack import Hotline

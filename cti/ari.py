@@ -20,28 +20,44 @@ log = logging.getLogger(__name__)
 
 
 class AriError(Exception):
-    """ARI refused a request; `status` is the HTTP status (404: the channel or bridge is gone)."""
+    """A request ARI did not carry out: it refused it (`status` is the HTTP status; 404: the channel or bridge is
+    gone), or it could not be asked (AriUnreachableError). Callers that shrug off a failed request catch this type."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(f"ARI {status}: {message}")
         self.status = status
 
 
+class AriUnreachableError(AriError):
+    """ARI gave no answer: the connection was refused or broke, or the request timed out (`status` 0). Unlike a
+    refusal, Asterisk may still have carried the request out (a timed-out originate may ring the seat)."""
+
+    def __init__(self, method: str, path: str, cause: httpx.HTTPError) -> None:
+        super().__init__(0, f"no answer to {method} {path}: {cause!r}")
+
+
 class Ari:
-    def __init__(self, host: str, port: int, user: str, password: str) -> None:
+    """One process's ARI client: REST calls on a connection pool, and the events websocket of the apps it holds.
+    Every failed call raises AriError."""
+
+    def __init__(self, host: str, port: int, user: str, password: str, timeout: float = 5.0) -> None:
         self.base = f"http://{host}:{port}/ari"
         self.ws_base = f"ws://{host}:{port}/ari"
         self.auth = (user, password)
         self.http = httpx.AsyncClient(
-            base_url=self.base, auth=self.auth, timeout=5.0, limits=httpx.Limits(max_connections=50)
+            base_url=self.base, auth=self.auth, timeout=timeout, limits=httpx.Limits(max_connections=50)
         )
 
     async def close(self) -> None:
         await self.http.aclose()
 
     async def request(self, method: str, path: str, **params: Any) -> Any:
+        """One REST call; its JSON answer (None if it has none). Raises AriError, whatever went wrong."""
         query = {k: _param(v) for k, v in params.items() if v is not None}
-        response = await self.http.request(method, path, params=query)
+        try:
+            response = await self.http.request(method, path, params=query)
+        except httpx.HTTPError as exc:
+            raise AriUnreachableError(method, path, exc) from exc
         if response.status_code >= 400:
             raise AriError(response.status_code, response.text.strip()[:200])
         if response.status_code == 204 or not response.content:
@@ -134,12 +150,13 @@ def _param(value: Any) -> str:
 
 
 async def wait_until_up(ari: Ari, timeout: float = 30.0) -> None:
+    """Return once ARI answers; the last AriError if it has not within `timeout` seconds."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         try:
             await ari.request("GET", "/asterisk/ping")
             return
-        except (httpx.HTTPError, AriError):
+        except AriError:
             if asyncio.get_running_loop().time() > deadline:
                 raise
             await asyncio.sleep(0.2)

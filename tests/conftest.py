@@ -538,9 +538,9 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def desk(testbed: Testbed) -> Iterator[Any]:
-    """The ACD's desk (cti.acd.desk.AgentDesk) on the testbed, as the CLI and the pages use it."""
+    """The ACD's desk (cti.acd.process.AgentDesk) on the testbed, as the CLI and the pages use it."""
     from cti.acd import policy
-    from cti.acd.desk import AgentDesk
+    from cti.acd.process import AgentDesk
 
     desk = AgentDesk(testbed.config, policy.load(testbed.config.acd.policy))
     yield desk

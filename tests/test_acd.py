@@ -17,8 +17,8 @@ import pytest
 import redis
 
 from crm.db import make_engine, session_factory
-from cti.acd.desk import AgentDesk
 from cti.acd.policy import AgentProfile
+from cti.acd.process import AgentDesk
 from hotline import redis_server
 from hotline.softphone import CallResult, Seat
 from reporting.queue_log import QueueLog

@@ -59,3 +59,17 @@ def test_an_unknown_target_is_named(tmp_path: Path) -> None:
     path.write_text('[[workflow.general]]\ntarget = "everybody"\ntimeout = 0\n')
     with pytest.raises(policy.PolicyError, match=r"workflow\.general\[0\]: unknown target 'everybody'"):
         policy.load(path)
+
+
+def test_a_policy_is_parsed_from_its_tables_without_a_file() -> None:
+    tables = {"workflow": {"general": [{"target": "all"}]}, "priority": {"standard": 5}, "timing": {"wrap_up": 3}}
+    p = policy.parse(tables)
+    assert p.steps_for("billing", "standard") == (policy.Step("all", 0),)
+    assert p.priority_of("key_account") == 5
+    assert p.timing.wrap_up == 3
+    assert p.timing.ring_timeout == policy.Timing().ring_timeout
+
+
+def test_a_missing_policy_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(policy.PolicyError, match=r"routing policy .*nowhere\.toml"):
+        policy.load(tmp_path / "nowhere.toml")

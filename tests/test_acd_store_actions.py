@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import time
 
+from cti.acd.floor import floor_view
 from cti.acd.policy import AgentProfile
-from cti.acd.services import floor_view
 from cti.acd.store import AcdStore, Refused, SupervisionStart, Transferred, call_score
 from tests.test_acd_store import _run
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from crm.db import make_engine, session_factory
-from cti.acd.desk import AgentDesk
+from cti.acd.process import AgentDesk
 from hotline.softphone import Seat
 from reporting.queue_log import QueueLog
 from tests import test_acd

@@ -40,8 +40,8 @@ from crm.models import CampaignAttempt, CampaignCallee
 from crm.services import CustomerService
 from crm.vocabulary import OutageKind, OutageScope
 from cti.acd import policy as acd_policy
-from cti.acd.desk import AgentDesk
 from cti.acd.policy import AgentProfile
+from cti.acd.process import AgentDesk
 from cti.ari import Ari
 from cti.outbound.dialler import Dialler
 from cti.screenpop import ScreenPop

@@ -26,8 +26,8 @@ from crm import account_numbers
 from crm.db import make_engine, session_factory
 from crm.models import Contact, SatisfactionResult, WorkOrder
 from cti.acd import policy
-from cti.acd.desk import AgentDesk
 from cti.acd.policy import AgentProfile
+from cti.acd.process import AgentDesk
 from hotline.sandbox import free_port
 from hotline.softphone import HANG_UP, CallResult, Script
 from ivr.customers import CrmCustomers

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from crm.models import CountyCompany, User
 from crm.users import Users, agent_skills, set_password
 from crm.vocabulary import Role
-from cti.acd.desk import AgentDesk
+from cti.acd.process import AgentDesk
 from hotline.softphone import HANG_UP
 from reporting import periods
 from reporting.queue_rows import Period

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from cti.acd.desk import AgentDesk
+from cti.acd.process import AgentDesk
 from cti.acd.store import AcdStore, call_score
 from reporting import periods
 from reporting.reports import Reports

@@ -8,14 +8,15 @@ Supervision events are not queue events and stay out of it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as aioredis
+from sqlalchemy.orm import Session, sessionmaker
 
-from crm import db
 from hotline.events import STREAM, STREAM_LENGTH
 from reporting.queue_log import QueueLog
 
@@ -26,9 +27,9 @@ log = logging.getLogger(__name__)
 QueueLogSink = Callable[[list[dict[str, Any]]], None]
 
 
-def queue_log_sink(database_url: str) -> QueueLogSink:
-    """The database's queue_log table as the notifier's sink."""
-    return QueueLog(db.session_factory(db.make_engine(database_url))).append
+def queue_log_sink(sessions: sessionmaker[Session]) -> QueueLogSink:
+    """The database's queue_log table (through the process's sessions) as the notifier's sink."""
+    return QueueLog(sessions).append
 
 
 class Notifier:
@@ -43,7 +44,8 @@ class Notifier:
 
     async def publish(self, evt: dict[str, Any]) -> None:
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._drain())
+            # In a context of its own: the drain serves every call, not the one whose event happened to start it.
+            self._task = asyncio.get_running_loop().create_task(self._drain(), context=contextvars.Context())
         self._queue.put_nowait(evt)
 
     async def flush(self) -> None:

@@ -1,20 +1,21 @@
 """The routing policy as plain data and pure functions (no I/O): caller priority by customer tier, each intent's
-ordered steps, and the groups an agent belongs to. Loaded from routing.toml."""
+ordered steps, and the groups an agent belongs to. Read from routing.toml by the one policy-file reader
+(hotline/policy_file.py); `parse` turns the file's tables into a Policy."""
 
 from __future__ import annotations
 
-import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from hotline import policy_file
+from hotline.policy_file import PolicyError as PolicyError
 
 DEFAULT_POLICY = Path(__file__).with_name("routing.toml")
 GENERAL = "general"
 # The skill that makes an agent one of the key-account team (大客户服务), the target "team:key_accounts".
 TEAM_OF_SKILL = {"key_account": "key_accounts"}
-
-
-class PolicyError(Exception):
-    """The routing policy file is not usable; the message names the entry."""
 
 
 @dataclass(frozen=True)
@@ -86,10 +87,13 @@ def agent_profile(agent_id: str, skills: tuple[str, ...] = (), teams: tuple[str,
 
 
 def load(path: Path = DEFAULT_POLICY) -> Policy:
-    try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise PolicyError(f"cannot read {path}: {exc}") from exc
+    """The routing policy in `path`; a PolicyError naming the file and the entry if it is not usable."""
+    return policy_file.load(path, "routing policy", parse)
+
+
+def parse(data: Mapping[str, Any]) -> Policy:
+    """A routing policy from a policy file's tables: [priority], [timing] and each intent's [[workflow.<intent>]]
+    steps; a PolicyError naming the entry that is not usable."""
     workflows: dict[str, tuple[Step, ...]] = {}
     for intent, steps in data.get("workflow", {}).items():
         parsed = []

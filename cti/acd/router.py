@@ -17,13 +17,12 @@ from datetime import datetime
 from typing import Any
 
 from cti.acd import order_clock
-from cti.acd.notifier import Notifier, queue_log_sink
-from cti.acd.policy import Policy
-from cti.acd.services import Acd, Caller, SayNumber, now_ms
+from cti.acd.calls import Caller, now_ms
+from cti.acd.services import Acd
 from cti.acd.stasis import StasisEvents
-from cti.acd.store import AcdStore, connect_redis
-from cti.ari import Ari, AriError, wait_until_up
+from cti.ari import AriError, wait_until_up
 from hotline.events import event
+from hotline.logs import call_context
 from work_orders.service import WorkOrderService
 
 log = logging.getLogger(__name__)
@@ -41,15 +40,16 @@ def app_name(index: int) -> str:
 
 
 class Router:
-    def __init__(self, ari: Ari, redis_url: str, policy: Policy, home: int, apps: int, database_url: str,
-                 say_number: SayNumber | None = None, orders: WorkOrderService | None = None,
+    """One router over the ACD's services (and through them its ARI client, store and notifier), holding its home app
+    `hotline-acd-<home>` of `apps`; cti/acd/process.py builds it."""
+
+    def __init__(self, acd: Acd, home: int, apps: int, orders: WorkOrderService | None = None,
                  sweep_s: float = 30.0) -> None:  # fmt: skip
-        self.ari = ari
-        self.redis = connect_redis(redis_url)
-        self.store = AcdStore(self.redis)
-        self.notifier = Notifier(self.redis, queue_log_sink(database_url))
-        self.acd = Acd(self.store, ari, self.notifier, policy, say_number)
-        self.events = StasisEvents(self.acd)
+        self.acd = acd
+        self.ari = acd.ari
+        self.store = acd.store
+        self.notifier = acd.notifier
+        self.events = StasisEvents(acd)
         self.home = app_name(home)
         self.all_apps = [app_name(i) for i in range(1, apps + 1)]
         self.held: list[str] = []
@@ -74,7 +74,6 @@ class Router:
         finally:
             for task in tasks:
                 task.cancel()
-            await self.redis.aclose()
 
     # -- events ----------------------------------------------------------------------------------------------
 
@@ -121,16 +120,20 @@ class Router:
         """Take up an app's calls where its last holder left them: calls that ended meanwhile are closed, a ring
         or a conversation whose agent leg is gone is settled, waiting callers are offered again."""
         for call in await self.reconcile(app):
-            fields = await self.store.call(call)
-            leg_gone = fields.get("leg") and await self.ari.channel(fields["leg"]) is None
-            if fields.get("state") == "ringing" and leg_gone:
-                await self.acd.leg_gone_unanswered(fields["leg"], 0)
-            elif fields.get("state") == "connected" and leg_gone:
-                await self.acd.agent_left(call)
-            elif fields.get("state") == "waiting" and not await self.acd.offer_call(call):
-                with contextlib.suppress(AriError):
-                    await self.ari.start_moh(call)
+            with call_context(call):
+                await self._take_up(call)
         await self.notifier.publish(event("router.adopted", None, None, None, app=app, router=self.ident))
+
+    async def _take_up(self, call: str) -> None:
+        fields = await self.store.call(call)
+        leg_gone = fields.get("leg") and await self.ari.channel(fields["leg"]) is None
+        if fields.get("state") == "ringing" and leg_gone:
+            await self.acd.leg_gone_unanswered(fields["leg"], 0)
+        elif fields.get("state") == "connected" and leg_gone:
+            await self.acd.agent_left(call)
+        elif fields.get("state") == "waiting" and not await self.acd.offer_call(call):
+            with contextlib.suppress(AriError):
+                await self.ari.start_moh(call)
 
     async def reconcile(self, app: str) -> list[str]:
         """Make Redis agree with Asterisk about the app's callers: a call whose caller is gone is closed, and a
@@ -139,31 +142,43 @@ class Router:
         channels = {str(c["id"]): c for c in await self.ari.channels()}
         live = []
         for call in await self.store.live_calls():
-            fields = await self.store.call(call)
-            if fields.get("app") != app:
-                continue
-            if call not in channels:
-                await self.acd.caller_left(call)
-                continue
-            live.append(call)
-            offered = int(fields.get("offered") or now_ms())
-            if fields.get("state") == "ringing" and fields.get("leg") not in channels and now_ms() - offered > 2000:
-                # An offer whose leg never came to be (or whose end we missed): the call must not wait forever.
-                log.warning("settling call %s: its offer to %s has no channel", call, fields.get("agent"))
-                await self.acd.leg_gone_unanswered(fields.get("leg", ""), 0)
+            with call_context(call):
+                if await self._settle(call, app, channels):
+                    live.append(call)
         for channel in channels.values():
             caller = _waiting_caller(channel, app)
             if caller is None or caller.channel in live:
                 continue
-            # The channels were listed before Redis was read: a call that ended in between (its caller already sent
-            # on to the survey) looks unknown, and was once offered again. Asked afresh, the caller must still wait
-            # in the app and still be unknown to Redis.
-            fresh = await self.ari.channel(caller.channel)
-            if fresh is None or _waiting_caller(fresh, app) is None or await self.store.call(caller.channel):
-                continue
-            log.warning("queueing caller %s again: Redis did not know it", caller.channel)
-            await self.acd.caller_entered(caller, entered_ms=_created_ms(fresh))
+            with call_context(caller.channel):
+                await self._requeue(caller, app)
         return live
+
+    async def _settle(self, call: str, app: str, channels: dict[str, dict[str, Any]]) -> bool:
+        """Redis's call against Asterisk's channels: closed if its caller is gone, its offer settled if the offer's
+        leg never came to be. True if the call is the app's and still live."""
+        fields = await self.store.call(call)
+        if fields.get("app") != app:
+            return False
+        if call not in channels:
+            await self.acd.caller_left(call)
+            return False
+        offered = int(fields.get("offered") or now_ms())
+        if fields.get("state") == "ringing" and fields.get("leg") not in channels and now_ms() - offered > 2000:
+            # An offer whose leg never came to be (or whose end we missed): the call must not wait forever.
+            log.warning("settling call %s: its offer to %s has no channel", call, fields.get("agent"))
+            await self.acd.leg_gone_unanswered(fields.get("leg", ""), 0)
+        return True
+
+    async def _requeue(self, caller: Caller, app: str) -> None:
+        """A caller waiting in the app whom Redis does not know is queued again, in their order of arrival."""
+        # The channels were listed before Redis was read: a call that ended in between (its caller already sent on to
+        # the survey) looks unknown, and was once offered again. Asked afresh, the caller must still wait in the app
+        # and still be unknown to Redis.
+        fresh = await self.ari.channel(caller.channel)
+        if fresh is None or _waiting_caller(fresh, app) is None or await self.store.call(caller.channel):
+            return
+        log.warning("queueing caller %s again: Redis did not know it", caller.channel)
+        await self.acd.caller_entered(caller, entered_ms=_created_ms(fresh))
 
     # -- timers and heartbeats -------------------------------------------------------------------------------
 

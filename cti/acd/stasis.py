@@ -7,7 +7,8 @@ import logging
 from collections import Counter, defaultdict
 from typing import Any
 
-from cti.acd.services import Acd, Caller, call_of_leg, supervision_of
+from cti.acd.calls import Caller, call_of_leg, supervision_of
+from cti.acd.services import Acd
 from hotline.logs import call_context
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
-"""The ACD's shared state in Redis, and every change to it as one atomic Lua script, so that several routers can
-work on the same queues: two routers never offer one agent two calls, nor one call to two agents.
+"""The ACD's shared state in Redis, and every change to it as one atomic Lua script (lua/<name>.lua), so that
+several routers can work on the same queues: two routers never offer one agent two calls, nor one call to two agents.
 
 The Redis key schema (the one place it is defined):
 
@@ -52,12 +52,15 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
 import redis
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+
+from cti.acd.floor import FloorData
 
 # Priorities are whole numbers below this; the score orders priority first, then arrival time in ms.
 MAX_PRIORITY = 100
@@ -80,407 +83,17 @@ def call_score(priority: int, entered_ms: int) -> int:
     return (MAX_PRIORITY - min(max(priority, 0), MAX_PRIORITY - 1)) * _PRIORITY_WEIGHT + entered_ms
 
 
-# Helpers shared by the scripts: keep an agent's ready-set membership in step with its state.
-_PRELUDE = """
-local function groups_of(agent)
-  local g = redis.call('HGET', 'acd:agent:' .. agent, 'groups')
-  if not g or g == '' then return {} end
-  local out = {}
-  for name in string.gmatch(g, '%S+') do out[#out + 1] = name end
-  return out
-end
-local function set_ready(agent, idle_since)
-  for _, g in ipairs(groups_of(agent)) do redis.call('ZADD', 'acd:ready:' .. g, idle_since, agent) end
-end
-local function unset_ready(agent)
-  for _, g in ipairs(groups_of(agent)) do redis.call('ZREM', 'acd:ready:' .. g, agent) end
-end
-local function set_state(agent, state, now)
-  redis.call('HSET', 'acd:agent:' .. agent, 'state', state, 'since', now)
-end
-local function remove_agent(agent)
-  local akey = 'acd:agent:' .. agent
-  unset_ready(agent)
-  for _, g in ipairs(groups_of(agent)) do redis.call('SREM', 'acd:members:' .. g, agent) end
-  redis.call('DEL', 'acd:seat:' .. redis.call('HGET', akey, 'seat'))
-  redis.call('DEL', akey)
-  redis.call('SREM', 'acd:agents', agent)
-end
--- The agent's call (or offer) is over. A supervisor's pause or logout asked for meanwhile takes effect now: the
--- agent is paused (a logout is then finished by the service, which publishes who asked for it). Returns 'paused',
--- or nil when nothing was pending.
-local function settle(agent, now)
-  local akey = 'acd:agent:' .. agent
-  local pending = redis.call('HGET', akey, 'pending')
-  if not pending or pending == '' then return nil end
-  unset_ready(agent)
-  set_state(agent, 'paused', now)
-  local reason = 'supervisor'
-  if pending == 'logout' then reason = 'logging out' end
-  redis.call('HSET', akey, 'pause_reason', reason, 'paused_by', redis.call('HGET', akey, 'pending_by') or '')
-  if pending == 'pause' then redis.call('HSET', akey, 'pending', '', 'pending_by', '') end
-  return 'paused'
-end
-local function offer(call, agent, now, token)
-  -- The agent leg's channel id names its call, so that its events lead back to the call without a lookup.
-  local leg = 'acdleg-' .. token .. '-' .. call
-  local group = redis.call('HGET', 'acd:call:' .. call, 'group')
-  redis.call('ZREM', 'acd:waiting:' .. group, call)
-  redis.call('HSET', 'acd:call:' .. call, 'state', 'ringing', 'agent', agent, 'leg', leg, 'offered', now)
-  unset_ready(agent)
-  set_state(agent, 'ringing', now)
-  redis.call('HSET', 'acd:agent:' .. agent, 'call', call)
-  local c = redis.call('HMGET', 'acd:call:' .. call, 'app', 'channel', 'caller', 'group')
-  return {redis.call('HGET', 'acd:agent:' .. agent, 'seat'), leg, c[1], c[2], c[3] or '', c[4]}
-end
-"""
-
-# ARGV: call, now, token. Offers a waiting call to the longest-idle ready agent of its group; the token makes the
-# id of the channel that will ring the agent unique.
-_CLAIM_FOR_CALL = """
-local call, now, token = ARGV[1], ARGV[2], ARGV[3]
-if redis.call('HGET', 'acd:call:' .. call, 'state') ~= 'waiting' then return nil end
-local group = redis.call('HGET', 'acd:call:' .. call, 'group')
-local found = redis.call('ZRANGE', 'acd:ready:' .. group, 0, 0)
-if #found == 0 then return nil end
-local agent = found[1]
-local o = offer(call, agent, now, token)
-return {agent, o[1], o[2], o[3], o[4], o[5], o[6]}
-"""
-
-# ARGV: agent, now, token. Offers a ready agent the best waiting call among all its groups.
-_CLAIM_FOR_AGENT = """
-local agent, now, token = ARGV[1], ARGV[2], ARGV[3]
-if redis.call('HGET', 'acd:agent:' .. agent, 'state') ~= 'ready' then return nil end
-local best, best_score = nil, nil
-for _, g in ipairs(groups_of(agent)) do
-  local head = redis.call('ZRANGE', 'acd:waiting:' .. g, 0, 0, 'WITHSCORES')
-  if #head > 0 and (best_score == nil or tonumber(head[2]) < best_score) then
-    best, best_score = head[1], tonumber(head[2])
-  end
-end
-if best == nil then return nil end
-local o = offer(best, agent, now, token)
-return {best, o[1], o[2], o[3], o[4], o[5], o[6]}
-"""
-
-# ARGV: call, group, step, plus field/value pairs. A new call waits in its first group.
-_ENQUEUE = """
-local call, group, step = ARGV[1], ARGV[2], ARGV[3]
-local key = 'acd:call:' .. call
-if redis.call('EXISTS', key) == 1 then return 0 end
-for i = 4, #ARGV, 2 do redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end
-redis.call('HSET', key, 'group', group, 'step', step, 'state', 'waiting')
-redis.call('SADD', 'acd:calls', call)
-redis.call('ZADD', 'acd:waiting:' .. group, redis.call('HGET', key, 'score'), call)
-return 1
-"""
-
-# ARGV: call, from_step, group, step. Escalation: a call still waiting at from_step moves on.
-_MOVE = """
-local call, from_step, group, step = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local key = 'acd:call:' .. call
-if redis.call('HGET', key, 'step') ~= from_step then return 0 end
-local state = redis.call('HGET', key, 'state')
-local old = redis.call('HGET', key, 'group')
-redis.call('HSET', key, 'group', group, 'step', step)
-if state == 'waiting' then
-  redis.call('ZREM', 'acd:waiting:' .. old, call)
-  redis.call('ZADD', 'acd:waiting:' .. group, redis.call('HGET', key, 'score'), call)
-end
-return 1
-"""
-
-# ARGV: call, agent, now, outcome (noanswer|rejected|unreachable), max_misses.
-# The agent did not take the call: the call goes back to the head of its line; the agent is charged a miss
-# (paused after too many in a row), paused if the seat cannot be reached at all, or, having refused (or the seat
-# being busy), held back for a while.
-_OFFER_FAILED = """
-local call, agent, now, outcome = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local max_misses = tonumber(ARGV[5])
-local ckey, akey = 'acd:call:' .. call, 'acd:agent:' .. agent
-local result = 'gone'
-if redis.call('HGET', ckey, 'state') == 'ringing' and redis.call('HGET', ckey, 'agent') == agent then
-  redis.call('HSET', ckey, 'state', 'waiting', 'agent', '')
-  redis.call('HDEL', ckey, 'leg')
-  redis.call('ZADD', 'acd:waiting:' .. redis.call('HGET', ckey, 'group'), redis.call('HGET', ckey, 'score'), call)
-  result = 'requeued'
-end
-if redis.call('HGET', akey, 'call') ~= call or redis.call('HGET', akey, 'state') ~= 'ringing' then
-  return {result, 'unchanged'}
-end
-redis.call('HSET', akey, 'call', '')
-if settle(agent, now) then return {result, 'paused'} end
-if outcome == 'noanswer' then
-  local misses = redis.call('HINCRBY', akey, 'misses', 1)
-  if misses >= max_misses then
-    set_state(agent, 'paused', now)
-    redis.call('HSET', akey, 'pause_reason', 'missed calls')
-    return {result, 'paused'}
-  end
-  set_state(agent, 'ready', now)
-  redis.call('HSET', akey, 'idle_since', now)
-  set_ready(agent, now)
-  return {result, 'ready'}
-end
-if outcome == 'unreachable' then
-  set_state(agent, 'paused', now)
-  redis.call('HSET', akey, 'pause_reason', 'seat unreachable')
-  return {result, 'paused'}
-end
-set_state(agent, 'held', now)
-return {result, 'held'}
-"""
-
-# ARGV: call, agent, now. The agent answered: the call is connected.
-_CONNECT = """
-local call, agent, now = ARGV[1], ARGV[2], ARGV[3]
-local ckey, akey = 'acd:call:' .. call, 'acd:agent:' .. agent
-if redis.call('HGET', ckey, 'state') ~= 'ringing' or redis.call('HGET', ckey, 'agent') ~= agent then return 0 end
-redis.call('HSET', ckey, 'state', 'connected', 'connected', now)
-set_state(agent, 'busy', now)
-redis.call('HSET', akey, 'misses', 0)
-return 1
-"""
-
-# ARGV: call, now. The call is over (caller or agent hung up, in any state). Returns the call's last state,
-# its agent and the agent's leg, so the caller of the script can hang up what is left.
-_FINISH = """
-local call, now = ARGV[1], ARGV[2]
-local ckey = 'acd:call:' .. call
-if redis.call('EXISTS', ckey) == 0 then return nil end
-local state = redis.call('HGET', ckey, 'state')
-local agent = redis.call('HGET', ckey, 'agent') or ''
-local leg = redis.call('HGET', ckey, 'leg') or ''
-if state == 'waiting' then redis.call('ZREM', 'acd:waiting:' .. redis.call('HGET', ckey, 'group'), call) end
-local agent_state = ''
-if agent ~= '' and redis.call('HGET', 'acd:agent:' .. agent, 'call') == call then
-  local akey = 'acd:agent:' .. agent
-  redis.call('HSET', akey, 'call', '')
-  if state == 'connected' then
-    agent_state = settle(agent, now) or 'wrap_up'
-    if agent_state == 'wrap_up' then set_state(agent, 'wrap_up', now) end
-  elseif redis.call('HGET', akey, 'state') == 'ringing' then
-    agent_state = settle(agent, now) or 'ready'
-    if agent_state == 'ready' then
-      set_state(agent, 'ready', now)
-      set_ready(agent, redis.call('HGET', akey, 'idle_since') or now)
-    end
-  end
-end
-redis.call('DEL', ckey)
-redis.call('SREM', 'acd:calls', call)
-return {state, agent, leg, agent_state}
-"""
-
-# ARGV: agent, seat, groups (space-separated), now.
-_LOGIN = """
-local agent, seat, groups, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local holder = redis.call('GET', 'acd:seat:' .. seat)
-if holder and holder ~= agent then return {0, holder} end
-local akey = 'acd:agent:' .. agent
-if redis.call('EXISTS', akey) == 1 then
-  local old_seat = redis.call('HGET', akey, 'seat')
-  if old_seat ~= seat then return {0, 'logged in on ' .. old_seat} end
-  return {1, redis.call('HGET', akey, 'state')}
-end
-redis.call('HSET', akey, 'seat', seat, 'groups', groups, 'state', 'paused', 'since', now, 'idle_since', now,
-           'pause_reason', 'logged in', 'misses', 0, 'call', '')
-redis.call('SET', 'acd:seat:' .. seat, agent)
-redis.call('SADD', 'acd:agents', agent)
-for name in string.gmatch(groups, '%S+') do redis.call('SADD', 'acd:members:' .. name, agent) end
-return {1, 'paused'}
-"""
-
-# ARGV: agent, state (ready|paused|held->ready), reason, now. Agent-driven and timer-driven state changes
-# outside a call. Refused while the agent rings or talks.
-_SET_AGENT_STATE = """
-local agent, state, reason, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local akey = 'acd:agent:' .. agent
-local current = redis.call('HGET', akey, 'state')
-if not current then return {0, 'logged_out'} end
-if current == 'ringing' or current == 'busy' then return {0, current} end
-if state == 'ready' then
-  if current ~= 'ready' then
-    set_state(agent, 'ready', now)
-    redis.call('HSET', akey, 'idle_since', now, 'pause_reason', '', 'paused_by', '')
-    set_ready(agent, now)
-  end
-else
-  unset_ready(agent)
-  set_state(agent, state, now)
-  redis.call('HSET', akey, 'pause_reason', reason, 'paused_by', '')
-end
-return {1, state}
-"""
-
-# ARGV: agent, expected_state, now. A timer (wrap-up end, hold-back end) returns the agent to ready, unless the
-# agent has moved on meanwhile (paused, logged out).
-_TIMER_READY = """
-local agent, expected, now = ARGV[1], ARGV[2], ARGV[3]
-local akey = 'acd:agent:' .. agent
-if redis.call('HGET', akey, 'state') ~= expected then return 0 end
-set_state(agent, 'ready', now)
-redis.call('HSET', akey, 'idle_since', now)
-set_ready(agent, now)
-return 1
-"""
-
-# ARGV: agent. Refused while the agent rings or talks.
-_LOGOUT = """
-local agent = ARGV[1]
-local akey = 'acd:agent:' .. agent
-local state = redis.call('HGET', akey, 'state')
-if not state then return 0 end
-if state == 'ringing' or state == 'busy' then return -1 end
-remove_agent(agent)
-return 1
-"""
-
-# ARGV: call, agent, group, now. The agent hands a connected caller to another group: the caller waits there with
-# the score it had (its priority and first arrival), the agent goes to wrap-up. Returns {1, the agent's leg, the
-# group the call came from, when it was connected, the agent's new state} or {0, why not}.
-_TRANSFER = """
-local call, agent, group, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local ckey, akey = 'acd:call:' .. call, 'acd:agent:' .. agent
-local c = redis.call('HMGET', ckey, 'state', 'agent', 'leg', 'group', 'connected', 'score')
-if not c[1] then return {0, 'no such call'} end
-if c[1] ~= 'connected' or c[2] ~= agent then return {0, 'the call is not connected to ' .. agent} end
-redis.call('HSET', ckey, 'state', 'waiting', 'agent', '', 'group', group, 'step', 'transfer', 'transferred_from', agent)
-redis.call('HINCRBY', ckey, 'transfers', 1)
-redis.call('HDEL', ckey, 'leg', 'bridge', 'connected', 'offered', 'playback')
-redis.call('ZADD', 'acd:waiting:' .. group, c[6], call)
-local agent_state = ''
-if redis.call('HGET', akey, 'call') == call then
-  redis.call('HSET', akey, 'call', '')
-  agent_state = settle(agent, now) or 'wrap_up'
-  if agent_state == 'wrap_up' then set_state(agent, 'wrap_up', now) end
-end
-return {1, c[3] or '', c[4] or '', c[5] or '', agent_state}
-"""
-
-# ARGV: agent, action (pause|logout), by, now. A supervisor pauses or logs out an agent: at once, unless the agent
-# rings or talks; then when that call ends (see settle), a logout winning over a pause.
-_FORCE = """
-local agent, action, by, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local akey = 'acd:agent:' .. agent
-local state = redis.call('HGET', akey, 'state')
-if not state then return {0, 'logged_out'} end
-if state == 'ringing' or state == 'busy' then
-  if action == 'logout' or redis.call('HGET', akey, 'pending') ~= 'logout' then
-    redis.call('HSET', akey, 'pending', action, 'pending_by', by)
-  end
-  return {1, 'pending'}
-end
-if action == 'logout' then
-  remove_agent(agent)
-  return {1, 'logged_out'}
-end
-unset_ready(agent)
-set_state(agent, 'paused', now)
-redis.call('HSET', akey, 'pause_reason', 'supervisor', 'paused_by', by, 'pending', '', 'pending_by', '')
-return {1, 'paused'}
-"""
-
-# ARGV: call, priority, score. A supervisor raises a waiting (or ringing) call's priority; the score, computed from
-# the new priority and the call's first arrival, moves it ahead in its line. Returns {1, state, previous priority,
-# group} or {0, why not}.
-_RAISE_PRIORITY = """
-local call, priority, score = ARGV[1], ARGV[2], ARGV[3]
-local key = 'acd:call:' .. call
-local c = redis.call('HMGET', key, 'state', 'priority', 'group')
-if not c[1] then return {0, 'no such call'} end
-if c[1] ~= 'waiting' and c[1] ~= 'ringing' then return {0, 'the call is ' .. c[1]} end
-local previous = tonumber(c[2]) or 0
-if tonumber(priority) <= previous then return {0, 'its priority is already ' .. previous} end
-redis.call('HSET', key, 'priority', priority, 'score', score)
-if c[1] == 'waiting' then redis.call('ZADD', 'acd:waiting:' .. c[3], score, call) end
-return {1, c[1], previous, c[3]}
-"""
-
-# ARGV: id, call, mode, seat, by, now. A supervision of a connected call begins: the supervisor's seat will ring.
-# A seat supervises one call at a time, never its own agent's call, and not while its agent may be offered calls.
-# Returns {1, app, caller, agent, agent's leg, bridge} or {0, why not}.
-_START_SUPERVISION = """
-local id, call, mode, seat, by, now = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local c = redis.call('HMGET', 'acd:call:' .. call, 'state', 'agent', 'leg', 'app', 'bridge', 'caller')
-if not c[1] then return {0, 'no such call'} end
-if c[1] ~= 'connected' then return {0, 'the call is ' .. c[1]} end
-local holder = redis.call('GET', 'acd:supervisor:' .. seat)
-if holder then return {0, 'seat ' .. seat .. ' is already supervising'} end
-local seat_agent = redis.call('GET', 'acd:seat:' .. seat)
-if seat_agent == c[2] then return {0, 'seat ' .. seat .. " is the agent's own"} end
-if seat_agent and redis.call('HGET', 'acd:agent:' .. seat_agent, 'state') ~= 'paused' then
-  return {0, 'seat ' .. seat .. ' has agent ' .. seat_agent .. ' on it, not paused'}
-end
-redis.call('HSET', 'acd:supervision:' .. id, 'call', call, 'mode', mode, 'seat', seat, 'by', by, 'agent', c[2],
-           'state', 'ringing', 'created', now, 'leg', 'acdsup-' .. id .. '-' .. call)
-redis.call('SADD', 'acd:supervisions:' .. call, id)
-redis.call('SET', 'acd:supervisor:' .. seat, id)
-return {1, c[4] or '', c[6] or '', c[2] or '', c[3] or '', c[5] or ''}
-"""
-
-# ARGV: id, now, snoop, bridge. The supervisor answered and is connected; 0 if the supervision ended meanwhile.
-_SUPERVISION_ACTIVE = """
-local key = 'acd:supervision:' .. ARGV[1]
-if redis.call('HGET', key, 'state') ~= 'ringing' then return 0 end
-redis.call('HSET', key, 'state', 'active', 'started', ARGV[2], 'snoop', ARGV[3], 'bridge', ARGV[4])
-return 1
-"""
-
-# ARGV: id. A supervision ends (once): returns its fields, or nil if it had already ended.
-_END_SUPERVISION = """
-local key = 'acd:supervision:' .. ARGV[1]
-local fields = redis.call('HGETALL', key)
-if #fields == 0 then return nil end
-local s = redis.call('HMGET', key, 'call', 'seat')
-redis.call('DEL', key)
-redis.call('SREM', 'acd:supervisions:' .. s[1], ARGV[1])
-if redis.call('GET', 'acd:supervisor:' .. s[2]) == ARGV[1] then redis.call('DEL', 'acd:supervisor:' .. s[2]) end
-return fields
-"""
-
-# The live floor in one round trip: every logged-in agent's hash, every live call's hash and its supervisions'
-# hashes, as one JSON document (one string decodes far faster than thousands of nested reply items).
-_FLOOR = """
-local function hash(key)
-  local flat, out = redis.call('HGETALL', key), {}
-  for i = 1, #flat, 2 do out[flat[i]] = flat[i + 1] end
-  return out
-end
-local agents, calls, supervisions = {}, {}, {}
-for _, agent in ipairs(redis.call('SMEMBERS', 'acd:agents')) do agents[agent] = hash('acd:agent:' .. agent) end
-for _, call in ipairs(redis.call('SMEMBERS', 'acd:calls')) do
-  calls[call] = hash('acd:call:' .. call)
-  local ids = redis.call('SMEMBERS', 'acd:supervisions:' .. call)
-  if #ids > 0 then
-    supervisions[call] = {}
-    for _, id in ipairs(ids) do supervisions[call][id] = hash('acd:supervision:' .. id) end
-  end
-end
-return cjson.encode({agents = agents, calls = calls, supervisions = supervisions})
-"""
-
-# ARGV: now, limit. Takes the timers that are due; each is taken by exactly one router.
-_POP_TIMERS = """
-local due = redis.call('ZRANGEBYSCORE', 'acd:timers', '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-if #due > 0 then redis.call('ZREM', 'acd:timers', unpack(due)) end
-return due
-"""
+# The Lua scripts, one file each in lua/ (shipped as package data), read once at import.
+_SCRIPTS = {
+    path.name.removesuffix(".lua"): path.read_text(encoding="utf-8")
+    for path in resources.files("cti.acd").joinpath("lua").iterdir()
+    if path.name.endswith(".lua")
+}
 
 
-# KEYS: acd:router:{app}; ARGV: router, ttl_ms.
-_HOLD_APP = """
-local owner = redis.call('GET', KEYS[1])
-if owner and owner ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
-"""
-
-_RELEASE_APP = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-return 1
-"""
+def _script(name: str, prelude: bool = False) -> str:
+    """A script's source; `prelude`: with the helpers it calls (lua/prelude.lua) before it."""
+    return (_SCRIPTS["prelude"] if prelude else "") + _SCRIPTS[name]
 
 
 @dataclass(frozen=True)
@@ -527,41 +140,32 @@ class SupervisionStart:
     bridge: str
 
 
-@dataclass(frozen=True)
-class FloorData:
-    """The live floor as Redis holds it: agents' and calls' hashes, and each call's supervisions."""
-
-    agents: dict[str, dict[str, str]]
-    calls: dict[str, dict[str, str]]
-    supervisions: dict[str, dict[str, dict[str, str]]]
-
-
 class AcdStore:
     """The Redis adapter: each method is one atomic change (or one read) of the ACD's state."""
 
     def __init__(self, client: aioredis.Redis) -> None:
         self.r = client
-        self._claim_for_call = client.register_script(_PRELUDE + _CLAIM_FOR_CALL)
-        self._claim_for_agent = client.register_script(_PRELUDE + _CLAIM_FOR_AGENT)
-        self._enqueue = client.register_script(_ENQUEUE)
-        self._move = client.register_script(_MOVE)
-        self._offer_failed = client.register_script(_PRELUDE + _OFFER_FAILED)
-        self._connect = client.register_script(_PRELUDE + _CONNECT)
-        self._finish = client.register_script(_PRELUDE + _FINISH)
-        self._login = client.register_script(_LOGIN)
-        self._set_agent_state = client.register_script(_PRELUDE + _SET_AGENT_STATE)
-        self._timer_ready = client.register_script(_PRELUDE + _TIMER_READY)
-        self._logout = client.register_script(_PRELUDE + _LOGOUT)
-        self._pop_timers = client.register_script(_POP_TIMERS)
-        self._transfer = client.register_script(_PRELUDE + _TRANSFER)
-        self._force = client.register_script(_PRELUDE + _FORCE)
-        self._raise_priority = client.register_script(_RAISE_PRIORITY)
-        self._start_supervision = client.register_script(_START_SUPERVISION)
-        self._supervision_active = client.register_script(_SUPERVISION_ACTIVE)
-        self._end_supervision = client.register_script(_END_SUPERVISION)
-        self._floor = client.register_script(_FLOOR)
-        self._hold_app = client.register_script(_HOLD_APP)
-        self._release_app = client.register_script(_RELEASE_APP)
+        self._claim_for_call = client.register_script(_script("claim_for_call", prelude=True))
+        self._claim_for_agent = client.register_script(_script("claim_for_agent", prelude=True))
+        self._enqueue = client.register_script(_script("enqueue"))
+        self._move = client.register_script(_script("move"))
+        self._offer_failed = client.register_script(_script("offer_failed", prelude=True))
+        self._connect = client.register_script(_script("connect", prelude=True))
+        self._finish = client.register_script(_script("finish", prelude=True))
+        self._login = client.register_script(_script("login"))
+        self._set_agent_state = client.register_script(_script("set_agent_state", prelude=True))
+        self._timer_ready = client.register_script(_script("timer_ready", prelude=True))
+        self._logout = client.register_script(_script("logout", prelude=True))
+        self._pop_timers = client.register_script(_script("pop_timers"))
+        self._transfer = client.register_script(_script("transfer", prelude=True))
+        self._force = client.register_script(_script("force", prelude=True))
+        self._raise_priority = client.register_script(_script("raise_priority"))
+        self._start_supervision = client.register_script(_script("start_supervision"))
+        self._supervision_active = client.register_script(_script("supervision_active"))
+        self._end_supervision = client.register_script(_script("end_supervision"))
+        self._floor = client.register_script(_script("floor"))
+        self._hold_app = client.register_script(_script("hold_app"))
+        self._release_app = client.register_script(_script("release_app"))
 
     # -- calls -----------------------------------------------------------------------------------------------
 

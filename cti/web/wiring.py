@@ -21,7 +21,7 @@ from crm.contacts import ContactLog
 from crm.services import CustomerService
 from crm.users import Users
 from cti.acd import policy
-from cti.acd.desk import AgentDesk
+from cti.acd.process import AgentDesk
 from cti.screenpop import ScreenPop
 from hotline.asterisk import Asterisk
 from hotline.config import Config
@@ -118,7 +118,7 @@ def build(config: Config, sessions: db.Sessions | None = None) -> WebServices:
         campaign_lookups=campaign_lookups,
         screenpop=ScreenPop(contacts, customers, campaign_lookups, lambda call: built.desk.call(call)),
         recordings=Asterisk(config).host_dir / "spool" / "monitor",
-        open_desk=lambda: AgentDesk(config, routing),
+        open_desk=lambda: AgentDesk(config, routing, sessions),
         events_client=events_client,
     )
     return built
