@@ -98,10 +98,10 @@ def cmd_web(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
 
 def cmd_agent(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     """Log an agent in on a seat, make them ready, pause them, log them out, or list agents."""
-    from cti.acd import policy
+    from cti.acd import policy, routing
     from cti.acd.process import AgentDesk
 
-    desk = AgentDesk(cfg, policy.load(cfg.acd.policy))
+    desk = AgentDesk(cfg, routing.load(cfg.acd.policy))
     try:
         if args.action == "login":
             profile = policy.agent_profile(
@@ -138,8 +138,9 @@ def cmd_status(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
 
 def cmd_call(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     """Place a real SIP call into the running hotline and print what happened as JSON."""
-    from hotline.call_events import CallEvents
-    from hotline.softphone import HANG_UP, SipStack
+    from testbed.call_events import CallEvents
+    from testbed.phones import HANG_UP
+    from testbed.softphone import SipStack
 
     script: list[tuple[str, str]] = []
     for step in args.at:

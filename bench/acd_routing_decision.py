@@ -21,7 +21,7 @@ import redis.asyncio as aioredis
 from cti.acd.policy import AgentProfile
 from cti.acd.store import AcdStore, call_score
 from hotline import redis_server
-from hotline.sandbox import free_port
+from testbed.sandbox import free_port
 
 SKILLS = ("billing", "repair", "complaint", "business")
 

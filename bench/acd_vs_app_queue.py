@@ -25,12 +25,13 @@ from pathlib import Path
 
 import redis
 
-from cti.acd import policy
+from cti.acd import routing
 from cti.acd.policy import AgentProfile
 from cti.acd.process import AgentDesk
-from hotline.sandbox import free_port, sandbox_config
-from hotline.softphone import Seat, SipStack
 from hotline.stack import Hotline
+from testbed.phones import Seat
+from testbed.sandbox import free_port, sandbox_config
+from testbed.softphone import SipStack
 
 QUEUE = "hotline-baseline"
 
@@ -66,7 +67,7 @@ class Bench:
         self.hotline.start()
         self.cfg = cfg
         self.domain = f"{cfg.sip.host}:{cfg.sip.port}"
-        self.desk = AgentDesk(cfg, policy.load(cfg.acd.policy))
+        self.desk = AgentDesk(cfg, routing.load(cfg.acd.policy))
         self.pool = ThreadPoolExecutor(64)
         self.caller = self.sip.run(self.sip.caller("selftest", self.domain, cfg.secrets.selftest_password))
 

@@ -59,10 +59,10 @@ from demo.builders import (
     add_outage,
     add_substation,
 )
-from hotline.sandbox import free_port, sandbox_config
-from hotline.softphone import SipStack
 from hotline.stack import Hotline
 from ivr import speech
+from testbed.sandbox import free_port, sandbox_config
+from testbed.softphone import SipStack
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 

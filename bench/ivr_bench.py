@@ -42,13 +42,13 @@ from sqlalchemy import func, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from crm.models import Account, CustomerPhone
-from hotline.sandbox import free_port, sandbox_config
-from hotline.softphone import SipStack
 from hotline.stack import Hotline
 from ivr import speech
 from ivr.fastagi import AgiChannel, FastAgiServer, Route
 from ivr.progress import IvrProgress
 from ivr.routes import Ivr
+from testbed.sandbox import free_port, sandbox_config
+from testbed.softphone import SipStack
 
 STEPS = [(1.0, "1"), (1.0, "1")]
 BASELINE_EXTENSION = "ivrbaseline"

@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hotline import redis_server
 from hotline.events import STREAM
-from hotline.sandbox import free_port
 from ivr.progress import IvrProgress
+from testbed.sandbox import free_port
 
 MENUS = ("language", "main_menu", "repair_scope", "repair_breaker", "repair_reset", "repair", "after_info", "goodbye")
 

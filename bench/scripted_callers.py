@@ -25,11 +25,11 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hotline.call_events import CallEvents
 from hotline.events import STREAM
-from hotline.sandbox import sandbox_config
-from hotline.softphone import SipStack
 from hotline.stack import Hotline
+from testbed.call_events import CallEvents
+from testbed.sandbox import sandbox_config
+from testbed.softphone import SipStack
 from tests.conftest import TestUtility
 
 SCRIPT = [("language", "1"), ("main_menu", "3"), ("repair_scope", "1"), ("repair_breaker", "1"), ("repair_reset", "1")]

@@ -56,9 +56,10 @@ from cti.jsonable import plain
 from cti.web import monitor
 from cti.web.wiring import build
 from hotline.events import STREAM, event
-from hotline.sandbox import free_port, sandbox_config
-from hotline.softphone import CallResult, Seat, SipStack
 from hotline.stack import Hotline
+from testbed.phones import CallResult, Seat
+from testbed.sandbox import free_port, sandbox_config
+from testbed.softphone import SipStack
 
 T = TypeVar("T")
 

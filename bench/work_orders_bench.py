@@ -32,7 +32,7 @@ from crm.models import Account, Feeder, Substation, SupplyPoint, TransformerArea
 from crm.vocabulary import Role
 from demo import seed
 from demo.bulk import BulkLoader
-from reporting import periods
+from hotline import periods
 from work_orders.policy import load_policy
 from work_orders.records import NewWorkOrder, OrderFilter
 from work_orders.rules import Actor, Kind, Origin, State, order_number, status_of

@@ -49,7 +49,7 @@ from crm.models import (
 )
 from crm.tiers import Tier
 from crm.vocabulary import OutageScope
-from reporting import periods
+from hotline import periods
 
 DEFAULT_LANGUAGE = "zh"
 MAX_NAME = 128

@@ -16,8 +16,8 @@ from typing import Any
 
 from campaigns.hours import AllowedHours, Window
 from crm.tiers import Tier
-from hotline.policy_file import PolicyError
-from hotline.policy_file import table as policy_table
+from hotline.policies import PolicyError
+from hotline.policies import table as policy_table
 
 
 class CampaignKind(StrEnum):

@@ -18,7 +18,7 @@ from campaigns.calls import CampaignCalls
 from campaigns.lists import CampaignLists
 from campaigns.queries import CampaignReads
 from campaigns.rules import CampaignPolicy
-from reporting import periods
+from hotline import periods
 
 
 class CampaignService(CampaignLists, CampaignCalls, CampaignReads):

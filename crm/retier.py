@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from crm.models import Account, Bill, Contact, Customer, TierChange
 from crm.tiers import Behaviour, Tier, TierThresholds, decide_tier
-from reporting import periods
+from hotline import periods
 
 # Customers per transaction: short enough that the IVR's own writes never wait long for SQLite's one writer.
 CHUNK = 5000

@@ -39,7 +39,7 @@ from crm.models import (
 from crm.tiers import CustomerClass, Tier
 from crm.verification import verify_secret
 from crm.vocabulary import OutageKind, OutageScope
-from reporting import periods
+from hotline import periods
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm.models import Agent, User
 from crm.verification import hash_secret, verify_secret
 from crm.vocabulary import Role
-from reporting import periods
+from hotline import periods
 
 # A hash to check against when the login is unknown, so that an unknown login takes as long as a wrong password.
 _UNKNOWN = hash_secret(secrets.token_urlsafe(12))

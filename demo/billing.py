@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from crm.models import Bill, Payment
 from demo.catalogue import BILL_DUE_DAYS, LATE_CHANCE, PRICE, SEASON
 from demo.city import AccountPlan, DemoCity
-from reporting import periods
+from hotline import periods
 
 # Accounts whose bills and payments are written at a time: large batches, flat memory.
 _CHUNK = 5000

@@ -30,7 +30,7 @@ from crm.models import (
 )
 from crm.tiers import CustomerClass, Tier
 from crm.vocabulary import OutageKind, OutageScope
-from reporting.periods import LOCAL
+from hotline.periods import LOCAL
 
 # --- clocks: passed to the services as `clock`, so that tests move time instead of sleeping ---
 

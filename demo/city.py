@@ -14,7 +14,7 @@ from tqdm import tqdm
 from crm.tiers import CustomerClass, TierThresholds
 from demo.bulk import BulkLoader
 from demo.catalogue import SEED
-from reporting import periods
+from hotline import periods
 
 
 @dataclass

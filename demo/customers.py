@@ -24,7 +24,7 @@ from demo.catalogue import (
     person_name,
 )
 from demo.city import AccountPlan, BehaviourTally, DemoCity
-from reporting import periods
+from hotline import periods
 
 
 def _customer_class(i: int) -> CustomerClass:

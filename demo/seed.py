@@ -28,7 +28,7 @@ from demo.customers import set_tiers, write_customers_and_accounts
 from demo.organisation import write_grid, write_logins, write_organisation
 from demo.outages import write_outages
 from demo.summary import DemoAgent, DemoCaller, DemoLogin, DemoSummary
-from reporting import periods
+from hotline import periods
 
 # What app.py, hotline/stack.py, the tests and the benchmarks take from here.
 __all__ = ["DEFAULT_CUSTOMERS", "DemoAgent", "DemoCaller", "DemoLogin", "DemoSummary", "grid_size", "seed_if_empty"]

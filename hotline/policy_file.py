@@ -1,5 +1,5 @@
-"""Reading a policy file (TOML) that crm's rules are configured by: one error type that names the file and the
-entry, for the work orders' and the campaigns' policies alike."""
+"""Reading a policy file (TOML): the one reader for the work orders', the campaigns' and the ACD's routing policies.
+A file that cannot be read, or whose content its parser refuses, is a PolicyError naming the file."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from hotline.policies import PolicyError
+
 P = TypeVar("P")
-
-
-class PolicyError(Exception):
-    """A policy file is not usable; the message names the file and the entry."""
 
 
 def load(path: Path, what: str, parse: Callable[[Mapping[str, Any]], P]) -> P:
@@ -25,10 +23,3 @@ def load(path: Path, what: str, parse: Callable[[Mapping[str, Any]], P]) -> P:
         return parse(data)
     except PolicyError as exc:
         raise PolicyError(f"{path}: {exc}") from exc
-
-
-def table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    value = data.get(name)
-    if not isinstance(value, dict):
-        raise PolicyError(f"[{name}] is missing or not a table")
-    return value

@@ -17,8 +17,8 @@ from crm import services
 from crm.models import Contact, Customer, SatisfactionResult
 from crm.services import CustomerService, Problem, Refusal
 from crm.tiers import Tier
+from hotline import periods
 from ivr.call import Identity
-from reporting import periods
 from work_orders.policy import load_policy
 from work_orders.records import NewWorkOrder
 from work_orders.rules import Actor, Kind, Origin

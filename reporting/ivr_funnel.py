@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reporting.periods import local_day
+from hotline.periods import local_day
 
 NOW_KEY = "ivr:now"
 DAY_PREFIX = "ivr:day:"

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 from crm.tiers import Tier
-from reporting import periods
+from hotline import periods
 from reporting.queue_events import (
     ABANDON,
     ADDMEMBER,
@@ -41,7 +41,7 @@ UNKNOWN_TIER = "unknown"
 
 @dataclass(frozen=True)
 class Period:
-    """[start, end), as timezone-aware moments. The utility's days are local days (reporting.periods.LOCAL)."""
+    """[start, end), as timezone-aware moments. The utility's days are local days (hotline.periods.LOCAL)."""
 
     start: datetime
     end: datetime

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm.models import Account, Agent, Contact, Customer, QueueLogEntry, SatisfactionResult
 from crm.services import Refusal, normalise_phone_number
 from crm.tiers import Tier
+from hotline import periods
 from hotline.privacy import mask_caller
-from reporting import periods
 from reporting.agent_day import AgentDay, Conversation, PauseTime, assess_agent
 from reporting.floor_figures import AbandonedCall, FloorLedger, FloorStatistics
 from reporting.queue_events import CONNECT

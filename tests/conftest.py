@@ -17,11 +17,12 @@ from typing import Any
 import pytest
 
 from crm.models import Contact
-from hotline.call_events import CallEvents
 from hotline.config import Config
-from hotline.sandbox import free_port, sandbox_config
-from hotline.softphone import CallResult, SipStack
 from hotline.stack import Hotline
+from testbed.call_events import CallEvents
+from testbed.phones import CallResult
+from testbed.sandbox import free_port, sandbox_config
+from testbed.softphone import SipStack
 
 _numbers = itertools.count(int(time.time()) % 10_000_000)
 # A bound on a scripted call (one that follows what the hotline reports), reached only when the hotline does not do
@@ -539,10 +540,10 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def desk(testbed: Testbed) -> Iterator[Any]:
     """The ACD's desk (cti.acd.process.AgentDesk) on the testbed, as the CLI and the pages use it."""
-    from cti.acd import policy
+    from cti.acd import routing
     from cti.acd.process import AgentDesk
 
-    desk = AgentDesk(testbed.config, policy.load(testbed.config.acd.policy))
+    desk = AgentDesk(testbed.config, routing.load(testbed.config.acd.policy))
     yield desk
     desk.close()
 

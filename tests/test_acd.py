@@ -20,8 +20,8 @@ from crm.db import make_engine, session_factory
 from cti.acd.policy import AgentProfile
 from cti.acd.process import AgentDesk
 from hotline import redis_server
-from hotline.softphone import CallResult, Seat
 from reporting.queue_log import QueueLog
+from testbed.phones import CallResult, Seat
 from tests.conftest import Testbed, new_caller_number, wait_for
 
 _seat_numbers = itertools.count()

@@ -17,7 +17,7 @@ from cti.acd.store import AcdStore, call_score
 from cti.ari import Ari
 from hotline import logs
 from hotline.events import event
-from hotline.sandbox import free_port
+from testbed.sandbox import free_port
 
 CALL = "1700000000.42"
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from cti.acd import policy
+from cti.acd import policy, routing
 from cti.acd.store import call_score
 
 
 def test_key_accounts_start_with_their_manager_and_others_skip_those_steps() -> None:
-    p = policy.load()
+    p = routing.load()
     key = p.steps_for("billing", "key_account")
     assert [s.target for s in key] == ["manager", "team:key_accounts", "skill:billing", "all"]
     assert [s.target for s in p.steps_for("billing", "standard")] == ["skill:billing", "all"]
@@ -20,12 +20,12 @@ def test_key_accounts_start_with_their_manager_and_others_skip_those_steps() -> 
 
 
 def test_unknown_intents_follow_the_general_workflow() -> None:
-    p = policy.load()
+    p = routing.load()
     assert p.steps_for("astrology", "standard") == p.steps_for("general", "standard")
 
 
 def test_priority_orders_before_arrival() -> None:
-    p = policy.load()
+    p = routing.load()
     key, standard, attention = (p.priority_of(t) for t in ("key_account", "standard", "attention"))
     assert key > standard > attention
     # A key account who arrived later is still served before a standard caller who has waited.
@@ -51,14 +51,14 @@ def test_a_policy_without_a_general_workflow_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "p.toml"
     path.write_text('[[workflow.billing]]\ntarget = "all"\ntimeout = 0\n')
     with pytest.raises(policy.PolicyError, match="general"):
-        policy.load(path)
+        routing.load(path)
 
 
 def test_an_unknown_target_is_named(tmp_path: Path) -> None:
     path = tmp_path / "p.toml"
     path.write_text('[[workflow.general]]\ntarget = "everybody"\ntimeout = 0\n')
     with pytest.raises(policy.PolicyError, match=r"workflow\.general\[0\]: unknown target 'everybody'"):
-        policy.load(path)
+        routing.load(path)
 
 
 def test_a_policy_is_parsed_from_its_tables_without_a_file() -> None:
@@ -72,4 +72,4 @@ def test_a_policy_is_parsed_from_its_tables_without_a_file() -> None:
 
 def test_a_missing_policy_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(policy.PolicyError, match=r"routing policy .*nowhere\.toml"):
-        policy.load(tmp_path / "nowhere.toml")
+        routing.load(tmp_path / "nowhere.toml")

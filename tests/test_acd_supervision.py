@@ -14,8 +14,8 @@ import pytest
 
 from crm.db import make_engine, session_factory
 from cti.acd.process import AgentDesk
-from hotline.softphone import Seat
 from reporting.queue_log import QueueLog
+from testbed.phones import Seat
 from tests import test_acd
 from tests.conftest import Testbed, wait_for
 

@@ -11,7 +11,7 @@ import socket
 import pytest
 
 from cti.ari import Ari, AriError, AriUnreachableError, wait_until_up
-from hotline.sandbox import free_port
+from testbed.sandbox import free_port
 
 
 def _ask(ari: Ari, method: str, path: str) -> BaseException | None:

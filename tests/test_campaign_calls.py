@@ -39,7 +39,7 @@ from crm.contacts import ContactLog
 from crm.models import CampaignAttempt, CampaignCallee
 from crm.services import CustomerService
 from crm.vocabulary import OutageKind, OutageScope
-from cti.acd import policy as acd_policy
+from cti.acd import routing
 from cti.acd.policy import AgentProfile
 from cti.acd.process import AgentDesk
 from cti.ari import Ari
@@ -47,8 +47,8 @@ from cti.outbound.dialler import Dialler
 from cti.screenpop import ScreenPop
 from demo.builders import DaytimeClock, add_outage, add_transformer_area
 from hotline.config import REPO_DIR
-from hotline.softphone import Callee
 from ivr import speech
+from testbed.phones import Callee
 from tests.conftest import Testbed, TestUtility, WebLogins, wait_for
 from tests.test_web_browser import logged_in
 
@@ -78,7 +78,7 @@ DETECTION_S = 3.0
 
 
 class Carrier:
-    """The test SIP stack acting as the carrier network: one phone per callee number (hotline/softphone.py)."""
+    """The test SIP stack acting as the carrier network: one phone per callee number (testbed/softphone.py)."""
 
     def __init__(self, testbed: Testbed) -> None:
         self.testbed = testbed
@@ -445,7 +445,7 @@ def test_nobody_is_called_outside_the_allowed_hours(outbound: Outbound) -> None:
 
 def test_0_puts_the_callee_through_to_an_agent_with_the_campaign(outbound: Outbound) -> None:
     testbed = outbound.testbed
-    desk = AgentDesk(testbed.config, acd_policy.load(testbed.config.acd.policy))
+    desk = AgentDesk(testbed.config, routing.load(testbed.config.acd.policy))
     seat_name = testbed.config.seats.names()[-2]
     password = testbed.config.secrets.seat_password(seat_name)
     seat = testbed.sip.run(testbed.sip.seat(seat_name, testbed.domain, password, 0.0, 2.0))

@@ -29,7 +29,7 @@ from campaigns.messages import BillMessage
 from campaigns.rules import CampaignKind
 from crm.tiers import Tier
 from crm.vocabulary import OutageKind
-from reporting.periods import LOCAL
+from hotline.periods import LOCAL
 
 K = CampaignKind
 KEYS = frozenset({Tier.KEY_ACCOUNT})

@@ -45,7 +45,7 @@ from demo.builders import (
     add_outage,
     add_substation,
 )
-from reporting.periods import LOCAL
+from hotline.periods import LOCAL
 from tests.conftest import scratch_database
 
 POLICY = load_policy()  # busy 3 x 10 min, no answer 3 x 30 min, failed 2 x 5 min; claims lapse after 300 s

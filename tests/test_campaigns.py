@@ -41,8 +41,8 @@ from campaigns.rules import (
     unless_stopped,
 )
 from crm.tiers import Tier
-from hotline.policy_file import PolicyError
-from reporting.periods import LOCAL
+from hotline.periods import LOCAL
+from hotline.policies import PolicyError
 
 S, A = CampaignState, CampaignAction
 LEGAL = {

@@ -32,9 +32,9 @@ from crm.models import (
 from crm.tiers import CustomerClass, Tier
 from crm.vocabulary import OutageKind
 from demo import seed
+from hotline import periods
 from hotline.config import REPO_DIR
-from hotline.sandbox import SANDBOX_DEMO_CUSTOMERS
-from reporting import periods
+from testbed.sandbox import SANDBOX_DEMO_CUSTOMERS
 from tests.conftest import CRM_DEMO_CUSTOMERS, DemoDatabase, Testbed, scratch_database
 
 

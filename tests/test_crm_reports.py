@@ -31,8 +31,8 @@ from crm.models import (
     TransformerArea,
 )
 from crm.tiers import CustomerClass, Tier
+from hotline import periods
 from hotline.privacy import mask_caller
-from reporting import periods
 from reporting.agent_day import Pause, WrapUp, follow_agent
 from reporting.floor_figures import ServiceFigures
 from reporting.queue_events import ADDMEMBER, CONNECT, PAUSE, REMOVEMEMBER, UNPAUSE, WRAPUP

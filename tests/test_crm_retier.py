@@ -12,7 +12,7 @@ from crm.models import Account, Bill, Contact, Customer, TierChange
 from crm.retier import retier
 from crm.services import Customer360, CustomerService
 from crm.tiers import CustomerClass, Tier, TierThresholds
-from reporting import periods
+from hotline import periods
 from tests.conftest import DemoDatabase
 
 DEFAULTS = TierThresholds()

@@ -38,7 +38,7 @@ from crm.services import (
 )
 from crm.tiers import CustomerClass, Tier
 from crm.vocabulary import OutageKind, OutageScope
-from reporting import periods
+from hotline import periods
 from tests.conftest import DemoDatabase
 
 

@@ -25,16 +25,16 @@ from sqlalchemy import select
 from crm import account_numbers
 from crm.db import make_engine, session_factory
 from crm.models import Contact, SatisfactionResult, WorkOrder
-from cti.acd import policy
+from cti.acd import routing
 from cti.acd.policy import AgentProfile
 from cti.acd.process import AgentDesk
-from hotline.sandbox import free_port
-from hotline.softphone import HANG_UP, CallResult, Script
 from ivr.customers import CrmCustomers
 from ivr.fastagi import AgiChannel, FastAgiServer, Response, Route
 from ivr.guesses import GuessLimiter
 from ivr.progress import IvrProgress
 from ivr.routes import Ivr
+from testbed.phones import HANG_UP, CallResult, Script
+from testbed.sandbox import free_port
 from tests.conftest import BOUND_S, Testbed, TestCustomer, TestUtility, new_caller_number, wait_for
 
 CONCURRENT_CALLERS = 12
@@ -897,7 +897,7 @@ def test_after_the_agent_hangs_up_the_survey_is_stored_with_the_ivr_contact(test
     survey, whose score lands on the contact the IVR opened for this call (HOTLINE_CONTACT)."""
     # acd-after-call finds the survey with DIALPLAN_EXISTS(), which func_dialplan.so provides.
     assert "func_dialplan.so" in testbed.hotline.asterisk.cli("module show like func_dialplan")
-    desk = AgentDesk(testbed.config, policy.load(testbed.config.acd.policy))
+    desk = AgentDesk(testbed.config, routing.load(testbed.config.acd.policy))
     seat_name = testbed.config.seats.names()[-1]
     sip = testbed.sip
     seat = sip.run(sip.seat(seat_name, testbed.domain, testbed.config.secrets.seat_password(seat_name), 0.0, 1.0))

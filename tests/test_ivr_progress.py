@@ -12,9 +12,9 @@ import pytest
 import redis
 
 from hotline.events import STREAM
-from hotline.sandbox import free_port
 from ivr.progress import IvrProgress
 from reporting import ivr_funnel
+from testbed.sandbox import free_port
 from tests.conftest import wait_for
 
 NOON = datetime(2026, 12, 7, 4, 0, tzinfo=UTC)  # 12:00 in Beijing

@@ -41,7 +41,7 @@ PURE = [
     "campaigns/rules.py",
     "reporting/queue_events.py",
     "reporting/floor_figures.py",
-    "reporting/periods.py",
+    "hotline/periods.py",
     "reporting/ivr_funnel.py",
     "ivr/menu.py",
     "cti/acd/policy.py",

@@ -16,8 +16,8 @@ import pytest
 from crm.contacts import ContactLog
 from crm.db import make_engine, session_factory
 from hotline.config import REPO_DIR, Config
-from hotline.sandbox import environment, free_port, sandbox_config
 from hotline.stack import Hotline, StackError
+from testbed.sandbox import environment, free_port, sandbox_config
 from tests.conftest import BOUND_S, new_caller_number, wait_for
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from hotline import sandbox
-from hotline.sandbox import free_port
+from testbed import sandbox
+from testbed.sandbox import free_port
 
 
 def _ephemeral_range() -> tuple[int, int]:

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from crm.models import Contact, WorkOrder
-from hotline.softphone import HANG_UP, Seat
+from testbed.phones import HANG_UP, Seat
 from tests.conftest import BOUND_S, Testbed, TestUtility, WebLogins
 
 LANG = ("language", "1")

@@ -21,9 +21,9 @@ from cti.web import live
 from cti.web.live import LiveHub, Subscriber
 from cti.web.monitor import snapshot
 from cti.web.wiring import build
-from hotline.sandbox import free_port
-from hotline.softphone import Gate
 from ivr.progress import IvrProgress
+from testbed.phones import Gate
+from testbed.sandbox import free_port
 from tests.conftest import BOUND_S, Testbed, TestUtility, new_caller_number, wait_for
 from tests.test_web_supervisor import _js_percent
 

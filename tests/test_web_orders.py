@@ -18,10 +18,10 @@ from crm.models import CountyCompany, User
 from crm.users import Users, agent_skills, set_password
 from crm.vocabulary import Role
 from cti.acd.process import AgentDesk
-from hotline.softphone import HANG_UP
-from reporting import periods
+from hotline import periods
 from reporting.queue_rows import Period
 from reporting.reports import Reports
+from testbed.phones import HANG_UP
 from tests.conftest import BOUND_S, Testbed, TestUtility, WebLogins, wait_for
 from tests.test_acd import Floor
 from tests.test_web_browser import LANG, logged_in

@@ -24,7 +24,7 @@ from crm.vocabulary import Role
 from cti.web import create_app
 from cti.web.auth import FAILURES_PER_LOGIN
 from cti.web.wiring import WebServices, build
-from hotline.sandbox import free_port
+from testbed.sandbox import free_port
 from tests.conftest import Testbed, TestUtility, WebLogins, new_caller_number
 
 _serial = itertools.count(1)

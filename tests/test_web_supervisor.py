@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from cti.acd.process import AgentDesk
 from cti.acd.store import AcdStore, call_score
-from reporting import periods
+from hotline import periods
 from reporting.reports import Reports
 from tests.conftest import Testbed, WebLogins, on_acd_store, wait_for
 from tests.test_acd_supervision import SupervisedFloor

@@ -21,12 +21,12 @@ import pytest
 from sqlalchemy import select
 
 from crm.models import Contact, Outage, OutageArea, OutageReport, WorkOrder
-from hotline.softphone import CallResult, Script
 from ivr.customers import CrmCustomers
 from ivr.fastagi import FastAgiServer
 from ivr.guesses import GuessLimiter
 from ivr.progress import IvrProgress
 from ivr.routes import Ivr
+from testbed.phones import CallResult, Script
 from tests.conftest import BOUND_S, Testbed, TestCustomer, TestUtility, wait_for
 from work_orders.policy import load_policy
 from work_orders.service import WorkOrderService

@@ -13,7 +13,7 @@ import pytest
 
 from crm.tiers import Tier
 from crm.vocabulary import OutageScope, Role
-from hotline.policy_file import PolicyError
+from hotline.policies import PolicyError
 from work_orders.policy import load_policy
 from work_orders.records import (
     MAX_EVIDENCE,

@@ -33,7 +33,7 @@ from crm.models import (
 from crm.services import Refusal, normalise_account_number, normalise_phone_number
 from crm.tiers import Tier
 from crm.vocabulary import OutageKind, OutageScope
-from reporting import periods
+from hotline import periods
 from work_orders import store
 from work_orders.records import CorrelationCheck, NewWorkOrder, ReportLine
 from work_orders.rules import (

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm import grid
 from crm.models import CountyCompany, Outage
 from crm.vocabulary import OutageKind
-from reporting import periods
+from hotline import periods
 from work_orders.records import OutageSummary
 from work_orders.service import WorkOrderService
 

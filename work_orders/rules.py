@@ -23,8 +23,8 @@ from crm.tiers import Tier
 from crm.vocabulary import OutageScope, Role
 
 # Only the error and the section check of the policy file's format; the reading is work_orders/policy.py's.
-from hotline.policy_file import PolicyError
-from hotline.policy_file import table as section
+from hotline.policies import PolicyError
+from hotline.policies import table as section
 
 
 class Kind(StrEnum):

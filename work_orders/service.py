@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm.vocabulary import Role
-from reporting import periods
+from hotline import periods
 from work_orders import intake, queries, store, workflow
 from work_orders.records import (
     MAX_PER_PAGE,

@@ -1,18 +1,15 @@
 """The routing policy as plain data and pure functions (no I/O): caller priority by customer tier, each intent's
 ordered steps, and the groups an agent belongs to. Read from routing.toml by the one policy-file reader
-(hotline/policy_file.py); `parse` turns the file's tables into a Policy."""
+(cti/acd/routing.py, through hotline/policy_file.py); `parse` turns the file's tables into a Policy."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from hotline import policy_file
-from hotline.policy_file import PolicyError as PolicyError
+from hotline.policies import PolicyError
 
-DEFAULT_POLICY = Path(__file__).with_name("routing.toml")
 GENERAL = "general"
 # The skill that makes an agent one of the key-account team (大客户服务), the target "team:key_accounts".
 TEAM_OF_SKILL = {"key_account": "key_accounts"}
@@ -84,11 +81,6 @@ def agent_profile(agent_id: str, skills: tuple[str, ...] = (), teams: tuple[str,
     every_skill = tuple(dict.fromkeys((GENERAL, *skills)))
     from_skills = (team for skill, team in TEAM_OF_SKILL.items() if skill in every_skill)
     return AgentProfile(agent_id, every_skill, tuple(dict.fromkeys((*teams, *from_skills))))
-
-
-def load(path: Path = DEFAULT_POLICY) -> Policy:
-    """The routing policy in `path`; a PolicyError naming the file and the entry if it is not usable."""
-    return policy_file.load(path, "routing policy", parse)
 
 
 def parse(data: Mapping[str, Any]) -> Policy:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm import db
-from cti.acd import policy
+from cti.acd import policy, routing
 from cti.acd.desk import Desk
 from cti.acd.notifier import Notifier, queue_log_sink
 from cti.acd.queueing import SayNumber
@@ -46,7 +46,7 @@ async def _serve_router(config: Config, home: int, say_number: SayNumber | None)
     ari = ari_client(config)
     try:
         acd = Acd(
-            AcdStore(redis), ari, Notifier(redis, queue_log_sink(sessions)), policy.load(config.acd.policy), say_number
+            AcdStore(redis), ari, Notifier(redis, queue_log_sink(sessions)), routing.load(config.acd.policy), say_number
         )
         # The work orders' contact clock rides along with the routers: they run wherever the hotline runs.
         orders = WorkOrderService(sessions, load_policy(config.work_orders.policy))

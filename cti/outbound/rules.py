@@ -10,7 +10,7 @@ from typing import Protocol
 from campaigns.messages import BillMessage, Message, OutageMessage, RestorationMessage
 from campaigns.rules import CampaignKind, Outcome
 from cti import causes
-from reporting import periods
+from hotline import periods
 
 # The languages notices are recorded in; a callee in any other hears Chinese.
 LANGUAGES = ("zh", "en")

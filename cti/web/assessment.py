@@ -12,7 +12,7 @@ from crm.vocabulary import Role
 from cti.web.auth import requires
 from cti.web.exchange import plain
 from cti.web.wiring import services
-from reporting import periods
+from hotline import periods
 from reporting.order_quality import OrderQuality
 from reporting.queue_rows import Period
 

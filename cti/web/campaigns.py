@@ -19,7 +19,7 @@ from cti.web.auth import me, requires
 from cti.web.campaign_progress import PAGE_FIGURES, figures
 from cti.web.exchange import body, plain
 from cti.web.wiring import WebServices, services
-from reporting import periods
+from hotline import periods
 
 bp = Blueprint("campaigns", __name__)
 

@@ -18,7 +18,7 @@ from cti.web import campaign_progress, i18n
 from cti.web.auth import me, requires
 from cti.web.exchange import answer, body, plain
 from cti.web.wiring import WebServices, services
-from reporting import periods
+from hotline import periods
 
 log = logging.getLogger(__name__)
 

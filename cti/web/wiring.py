@@ -20,12 +20,12 @@ from crm.accounts import Accounts
 from crm.contacts import ContactLog
 from crm.services import CustomerService
 from crm.users import Users
-from cti.acd import policy
+from cti.acd import routing
 from cti.acd.process import AgentDesk
 from cti.screenpop import ScreenPop
+from hotline import periods
 from hotline.asterisk import Asterisk
 from hotline.config import Config
-from reporting import periods
 from reporting.ivr_funnel import NOW_KEY, IvrFunnel, day_key, funnel
 from reporting.order_quality import OrderQualityReport
 from reporting.reports import Reports
@@ -92,7 +92,7 @@ def build(config: Config, sessions: db.Sessions | None = None) -> WebServices:
     given (tests share the test bed's), one Redis client, the ACD's desk on the routing policy when first used."""
     sessions = sessions or db.session_factory(db.make_engine(config.database_url))
     url = config.redis.effective_url()
-    routing = policy.load(config.acd.policy)
+    routing_policy = routing.load(config.acd.policy)
     customers = CustomerService(sessions)
     contacts = ContactLog(sessions)
     orders = WorkOrderService(sessions, load_policy(config.work_orders.policy))
@@ -118,7 +118,7 @@ def build(config: Config, sessions: db.Sessions | None = None) -> WebServices:
         campaign_lookups=campaign_lookups,
         screenpop=ScreenPop(contacts, customers, campaign_lookups, lambda call: built.desk.call(call)),
         recordings=Asterisk(config).host_dir / "spool" / "monitor",
-        open_desk=lambda: AgentDesk(config, routing, sessions),
+        open_desk=lambda: AgentDesk(config, routing_policy, sessions),
         events_client=events_client,
     )
     return built
