@@ -28,8 +28,9 @@ from typing import Any, cast
 from sqlalchemy import Engine, Table, func, select, text
 
 from crm import db
-from crm.models import Account, Feeder, Substation, SupplyPoint, TransformerArea, WorkOrder
+from crm.models import Account, Feeder, Substation, SupplyPoint, TransformerArea
 from crm.vocabulary import Role
+from crm.work_order_models import WorkOrder
 from demo import seed
 from demo.bulk import BulkLoader
 from hotline import periods

@@ -37,7 +37,8 @@ from campaigns.rules import (
     next_campaign_state,
     unless_stopped,
 )
-from crm.models import CallOptOut, Campaign, CampaignAttempt, CampaignCallee, Customer, ManagerTask
+from crm.campaign_models import CallOptOut, Campaign, CampaignAttempt, CampaignCallee, ManagerTask
+from crm.models import Customer
 
 # A callee in these states may still be called: the campaign is not finished while one is left.
 _ACTIVE = (CalleeState.PENDING.value, CalleeState.DIALLING.value)

@@ -29,26 +29,23 @@ from campaigns.queries import summary_of
 from campaigns.records import CreatedCampaign, InvalidRequestError
 from campaigns.rules import CLOSED_STATES, CalleeState, CampaignKind, CampaignPolicy, CampaignState
 from crm import grid
+from crm.campaign_models import CallOptOut, Campaign, CampaignCallee, ManagerTask
 from crm.models import (
     Account,
     Bill,
-    CallOptOut,
-    Campaign,
-    CampaignCallee,
     Contact,
     Customer,
     CustomerPhone,
     Feeder,
-    ManagerTask,
     Outage,
     OutageArea,
-    OutageReport,
     Substation,
     SupplyPoint,
     TransformerArea,
 )
 from crm.tiers import Tier
 from crm.vocabulary import OutageScope
+from crm.work_order_models import OutageReport
 from hotline import periods
 
 DEFAULT_LANGUAGE = "zh"

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.messages import Message, message_from_json
 from campaigns.rules import CampaignKind
-from crm.models import Account, Campaign, CampaignAttempt, CampaignCallee
+from crm.campaign_models import Campaign, CampaignAttempt, CampaignCallee
+from crm.models import Account
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns.messages import message_from_json
 from campaigns.records import CampaignSummary, Progress, TaskLine, UnknownCampaignError
 from campaigns.rules import CLOSED_STATES, CalleeState, CampaignKind, CampaignState, Outcome
-from crm.models import CallOptOut, Campaign, CampaignAttempt, CampaignCallee, Customer, ManagerTask
+from crm.campaign_models import CallOptOut, Campaign, CampaignAttempt, CampaignCallee, ManagerTask
+from crm.models import Customer
 
 
 class CampaignReads:

@@ -47,7 +47,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _enum(cls: type[StrEnum]) -> Enum:
+def stored_enum(cls: type[StrEnum]) -> Enum:
     # Stored as its value in a plain VARCHAR, so that adding a member needs no ALTER TYPE on PostgreSQL.
     return Enum(
         cls, native_enum=False, create_constraint=False, length=16, values_callable=lambda e: [m.value for m in e]
@@ -119,7 +119,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     login: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(64))
-    role: Mapped[Role] = mapped_column(_enum(Role))
+    role: Mapped[Role] = mapped_column(stored_enum(Role))
     # A salted, slow hash (werkzeug's scrypt); never the password.
     password_hash: Mapped[str] = mapped_column(String(256))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), nullable=True, unique=True)
@@ -221,8 +221,8 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
-    customer_class: Mapped[CustomerClass] = mapped_column(_enum(CustomerClass))
-    tier: Mapped[Tier] = mapped_column(_enum(Tier))
+    customer_class: Mapped[CustomerClass] = mapped_column(stored_enum(CustomerClass))
+    tier: Mapped[Tier] = mapped_column(stored_enum(Tier))
     contracted_kva: Mapped[int] = mapped_column(Integer)
     # The dedicated account manager (大客户经理) of a key account.
     account_manager_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), nullable=True, index=True)
@@ -303,8 +303,8 @@ class Outage(Base):
     __tablename__ = "outages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[OutageKind] = mapped_column(_enum(OutageKind))
-    scope: Mapped[OutageScope] = mapped_column(_enum(OutageScope))
+    kind: Mapped[OutageKind] = mapped_column(stored_enum(OutageKind))
+    scope: Mapped[OutageScope] = mapped_column(stored_enum(OutageScope))
     # Set for scope substation and feeder; scope areas lists its transformer areas in outage_areas.
     substation_id: Mapped[int | None] = mapped_column(ForeignKey("substations.id"), nullable=True, index=True)
     feeder_id: Mapped[int | None] = mapped_column(ForeignKey("feeders.id"), nullable=True, index=True)
@@ -377,109 +377,6 @@ class SatisfactionResult(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class WorkOrder(Base):
-    """A work order (工单): a repair, complaint, consultation, business application or suggestion, with the
-    customer and supply point it is about, the call it came from, and where it is in the 95598 flow. The flow's
-    rules are work_orders/rules.py; work_orders/service.py makes every change and writes its WorkOrderStep."""
-
-    __tablename__ = "work_orders"
-    __table_args__ = (
-        Index("ix_work_orders_customer_status", "customer_id", "status"),
-        # The contact clock: orders awaiting contact, by deadline (the overdue list and count, escalation).
-        Index("ix_work_orders_contact_clock", "state", "contact_deadline"),
-        # Outages found from calls: the recent repair reports on one feeder.
-        Index("ix_work_orders_feeder_created", "feeder_id", "created_at"),
-        Index("ix_work_orders_county_state", "county_company_id", "state"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # GD<yyyymmdd><id>: read out digit by digit on the phone.
-    number: Mapped[str] = mapped_column(String(24), unique=True)
-    kind: Mapped[str] = mapped_column(String(16))  # a work_orders.rules.Kind
-    state: Mapped[str] = mapped_column(String(16), default="created", server_default="created")  # a State
-    # open until archived: what the customer 360 lists by (kept in step with `state` by the service).
-    status: Mapped[str] = mapped_column(String(16))
-    origin: Mapped[str] = mapped_column(String(8), default="agent", server_default="agent")  # ivr, agent, api
-    # An anonymous report (匿名): no customer to call back, so no contact deadline.
-    anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), nullable=True)
-    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), nullable=True, index=True)
-    # The customer's tier when the order was created: it sets the contact deadline.
-    tier: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    # Where: the supply point and, copied from the grid when the order is made, the transformer area and feeder it
-    # hangs on, so that reports on a feeder are found without walking the grid.
-    supply_point_id: Mapped[int | None] = mapped_column(ForeignKey("supply_points.id"), nullable=True)
-    transformer_area_id: Mapped[int | None] = mapped_column(ForeignKey("transformer_areas.id"), nullable=True)
-    feeder_id: Mapped[int | None] = mapped_column(ForeignKey("feeders.id"), nullable=True)
-    address: Mapped[str] = mapped_column(String(128), default="", server_default="")
-    # Repair only: the caller said the neighbours are out too (not only this home): the reports that point to an
-    # outage in the area.
-    neighbours_out: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), nullable=True, index=True)
-    # The number to call the customer back on (the caller's, unless they gave another).
-    callback_number: Mapped[str] = mapped_column(String(32), default="", server_default="")
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
-    summary: Mapped[str] = mapped_column(String(256))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    # The county company it is (or will be) dispatched to.
-    county_company_id: Mapped[int | None] = mapped_column(ForeignKey("county_companies.id"), nullable=True)
-    dispatched_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    # By when the county must contact the customer (from the policy, at dispatch); None for anonymous reports.
-    contact_deadline: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    contacted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    # Set once when the deadline passes without contact (the supervisors and the dispatch were told).
-    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    # Repair: when the crew expects to arrive, once the county knows.
-    crew_expected_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-
-
-class WorkOrderStep(Base):
-    """One step in a work order's history (工单流转记录): who did what and when, from which state to which, with the
-    reason, feedback or notes and the evidence given. Steps that change no state (created, escalated, attached to
-    an outage) have the same state on both sides."""
-
-    __tablename__ = "work_order_steps"
-    __table_args__ = (Index("ix_work_order_steps_order", "work_order_id", "id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    work_order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"))
-    at: Mapped[datetime] = mapped_column(UtcDateTime)
-    # A work_orders.rules.Action, or create, escalate, attach.
-    action: Mapped[str] = mapped_column(String(16))
-    from_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    to_state: Mapped[str] = mapped_column(String(16))
-    # Who: a user's name and role, or the system ("IVR", "clock") with no role.
-    actor: Mapped[str] = mapped_column(String(64))
-    role: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    # The county dispatched to, or the acting county staff's.
-    county_company_id: Mapped[int | None] = mapped_column(ForeignKey("county_companies.id"), nullable=True)
-    # The reason (return, rejection), the feedback (report) or notes.
-    notes: Mapped[str] = mapped_column(String(1024), default="", server_default="")
-    # References to the uploaded evidence (photos, signed forms), as the pages stored them.
-    evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
-    crew_expected_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-
-
-class OutageReport(Base):
-    """A caller's report of an outage (报修关联): a repair order counted into it or attached to it, or a call told of
-    it at the known-outage leaf of repair triage and attached without an order. These are the customers to tell
-    when power is back."""
-
-    __tablename__ = "outage_reports"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    outage_id: Mapped[int] = mapped_column(ForeignKey("outages.id"), index=True)
-    # An order belongs to one outage at most.
-    work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"), nullable=True, unique=True)
-    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), nullable=True, index=True)
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), nullable=True)
-    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)
-    callback_number: Mapped[str] = mapped_column(String(32), default="", server_default="")
-    reported_at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
 class TierChange(Base):
     """One change of a customer's tier by `app.py crm retier`, with the score and the reason at the time."""
 
@@ -487,8 +384,8 @@ class TierChange(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    old_tier: Mapped[Tier] = mapped_column(_enum(Tier))
-    new_tier: Mapped[Tier] = mapped_column(_enum(Tier))
+    old_tier: Mapped[Tier] = mapped_column(stored_enum(Tier))
+    new_tier: Mapped[Tier] = mapped_column(stored_enum(Tier))
     risk_score: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(256))
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -511,120 +408,3 @@ class QueueLogEntry(Base):
     data3: Mapped[str] = mapped_column(String(128), default="")
     data4: Mapped[str] = mapped_column(String(128), default="")
     data5: Mapped[str] = mapped_column(String(128), default="")
-
-
-# --- Campaigns: outbound notices (主动服务外呼) ---
-
-
-class Campaign(Base):
-    """An outbound notice campaign (外呼任务): a list of customers to call and the message they hear. Its rules are
-    campaigns/rules.py; campaigns/service.py makes every change."""
-
-    __tablename__ = "campaigns"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))  # a campaigns.rules.CampaignKind
-    state: Mapped[str] = mapped_column(String(16), index=True)  # a CampaignState
-    name: Mapped[str] = mapped_column(String(128))
-    # The carrier trunk its calls leave by (a name in the campaign policy's [trunks]).
-    trunk: Mapped[str] = mapped_column(String(32))
-    # The outage it tells of (planned outage, restoration).
-    outage_id: Mapped[int | None] = mapped_column(ForeignKey("outages.id"), nullable=True, index=True)
-    # The message's variables shared by every callee (an outage's window and reason); bills have their own per
-    # callee.
-    variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)  # stopped or finished
-
-
-class CampaignCallee(Base):
-    """One customer on a campaign's list (外呼对象): the number to call, where they are and when they are next due.
-    A dialler claims the callee (state dialling, with a token) before calling, so that no two diallers call it."""
-
-    __tablename__ = "campaign_callees"
-    __table_args__ = (
-        UniqueConstraint("campaign_id", "customer_id", name="uq_campaign_callees_customer"),
-        # The claim: pending callees by when they are due.
-        Index("ix_campaign_callees_due", "state", "next_attempt_at"),
-        Index("ix_campaign_callees_campaign_state", "campaign_id", "state"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
-    # None: a caller who reported an outage without being a known customer (a restoration notice only).
-    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), nullable=True, index=True)
-    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)
-    phone: Mapped[str] = mapped_column(String(20))
-    language: Mapped[str] = mapped_column(String(8))
-    # This callee's own variables (a bill's amount and due date); {} when the campaign's are enough.
-    variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(String(16))  # a campaigns.rules.CalleeState
-    # Attempts reported (lost ones are not counted).
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    # Set while dialling: the claim's token and moment (a claim too old is released).
-    claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    last_outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)  # a campaigns.rules.Outcome
-    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-
-
-class CampaignAttempt(Base):
-    """One call attempt (外呼记录): written when a dialler claims the callee, completed with its outcome."""
-
-    __tablename__ = "campaign_attempts"
-    __table_args__ = (
-        Index("ix_campaign_attempts_callee", "callee_id", "id"),
-        Index("ix_campaign_attempts_campaign_outcome", "campaign_id", "outcome"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
-    callee_id: Mapped[int] = mapped_column(ForeignKey("campaign_callees.id"))
-    # The callee's attempt number (1 for the first; a lost attempt's successor has the same number).
-    number: Mapped[int] = mapped_column(Integer)
-    claim_token: Mapped[str] = mapped_column(String(32))
-    phone: Mapped[str] = mapped_column(String(20))
-    trunk: Mapped[str] = mapped_column(String(32))
-    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    # None while in flight.
-    outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-
-
-class CallOptOut(Base):
-    """A customer who asked not to be called for one kind of notice (拒绝外呼): never dialled for it again."""
-
-    __tablename__ = "call_opt_outs"
-    __table_args__ = (UniqueConstraint("customer_id", "kind", name="uq_call_opt_outs_customer_kind"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # a campaigns.rules.CampaignKind
-    # Where it was asked: "call" (pressed during a notice), "agent", "api".
-    source: Mapped[str] = mapped_column(String(16))
-    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-class ManagerTask(Base):
-    """A notice a key account's manager (大客户经理) gives in person instead of a robot call: a task on their list.
-    No manager (agent_id None): the supervisors give it to someone."""
-
-    __tablename__ = "manager_tasks"
-    __table_args__ = (
-        UniqueConstraint("campaign_id", "customer_id", name="uq_manager_tasks_customer"),
-        Index("ix_manager_tasks_agent_done", "agent_id", "done_at"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)
-    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), nullable=True)
-    phone: Mapped[str] = mapped_column(String(20), default="")
-    variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
-    notes: Mapped[str] = mapped_column(String(1024), default="")

@@ -34,11 +34,11 @@ from crm.models import (
     SupplyPoint,
     TierChange,
     TransformerArea,
-    WorkOrder,
 )
 from crm.tiers import CustomerClass, Tier
 from crm.verification import verify_secret
 from crm.vocabulary import OutageKind, OutageScope
+from crm.work_order_models import WorkOrder
 from hotline import periods
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from crm.models import Contact, SatisfactionResult, WorkOrder
+from crm.models import Contact, SatisfactionResult
+from crm.work_order_models import WorkOrder
 from demo.catalogue import DISPOSITIONS
 from demo.city import DemoCity
 from demo.outages import DemoOutages

@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm.models import Agent, User, WorkOrder, WorkOrderStep
+from crm.models import Agent, User
+from crm.work_order_models import WorkOrder, WorkOrderStep
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,8 @@ from campaigns.lookups import CampaignLookups
 from campaigns.policy import load_policy
 from campaigns.rules import CalleeState, CampaignKind, CampaignPolicy, CampaignState, Outcome
 from campaigns.service import CampaignService
+from crm.campaign_models import CampaignAttempt, CampaignCallee
 from crm.contacts import ContactLog
-from crm.models import CampaignAttempt, CampaignCallee
 from crm.services import CustomerService
 from crm.vocabulary import OutageKind, OutageScope
 from cti.acd import routing

@@ -23,17 +23,11 @@ from campaigns.records import InvalidRequestError
 from campaigns.rules import CalleeState, CampaignKind, CampaignState, IllegalTransitionError, Outcome
 from campaigns.service import CampaignService
 from crm import account_numbers, db
-from crm.models import (
-    Account,
-    Agent,
-    Bill,
-    CampaignAttempt,
-    Outage,
-    OutageReport,
-    Site,
-)
+from crm.campaign_models import CampaignAttempt
+from crm.models import Account, Agent, Bill, Outage, Site
 from crm.tiers import CustomerClass, Tier
 from crm.vocabulary import OutageKind, OutageScope
+from crm.work_order_models import OutageReport
 from demo.builders import (
     ManualClock,
     NewAccount,

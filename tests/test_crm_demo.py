@@ -239,7 +239,8 @@ def test_app_run_seeds_an_empty_database(testbed: Testbed) -> None:
 
 
 def test_demo_orders_are_in_the_flow_and_every_login_is_printed_once(demo_utility: DemoDatabase) -> None:
-    from crm.models import User, WorkOrder
+    from crm.models import User
+    from crm.work_order_models import WorkOrder
 
     with demo_utility.sessions() as session:
         states = {(status, state) for status, state in session.execute(select(WorkOrder.status, WorkOrder.state))}

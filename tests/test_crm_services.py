@@ -22,7 +22,6 @@ from crm.models import (
     Payment,
     SupplyPoint,
     TransformerArea,
-    WorkOrder,
 )
 from crm.services import (
     MAX_LISTED,
@@ -38,6 +37,7 @@ from crm.services import (
 )
 from crm.tiers import CustomerClass, Tier
 from crm.vocabulary import OutageKind, OutageScope
+from crm.work_order_models import WorkOrder
 from hotline import periods
 from tests.conftest import DemoDatabase
 

@@ -24,7 +24,8 @@ from sqlalchemy import select
 
 from crm import account_numbers
 from crm.db import make_engine, session_factory
-from crm.models import Contact, SatisfactionResult, WorkOrder
+from crm.models import Contact, SatisfactionResult
+from crm.work_order_models import WorkOrder
 from cti.acd import routing
 from cti.acd.policy import AgentProfile
 from cti.acd.process import AgentDesk

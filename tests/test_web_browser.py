@@ -13,7 +13,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from crm.models import Contact, WorkOrder
+from crm.models import Contact
+from crm.work_order_models import WorkOrder
 from testbed.phones import HANG_UP, Seat
 from tests.conftest import BOUND_S, Testbed, TestUtility, WebLogins
 

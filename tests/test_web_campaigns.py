@@ -20,17 +20,8 @@ from sqlalchemy import func, select
 from campaigns.policy import load_policy
 from campaigns.rules import CampaignState
 from campaigns.service import CampaignService
-from crm.models import (
-    Account,
-    Agent,
-    Campaign,
-    CampaignCallee,
-    Contact,
-    ManagerTask,
-    Outage,
-    SupplyPoint,
-    TransformerArea,
-)
+from crm.campaign_models import Campaign, CampaignCallee, ManagerTask
+from crm.models import Account, Agent, Contact, Outage, SupplyPoint, TransformerArea
 from crm.users import Users, set_password
 from crm.vocabulary import OutageKind, OutageScope, Role
 from cti.web import create_app

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crm.models import Contact, Outage, OutageArea, OutageReport, WorkOrder
+from crm.models import Contact, Outage, OutageArea
+from crm.work_order_models import OutageReport, WorkOrder
 from ivr.customers import CrmCustomers
 from ivr.fastagi import FastAgiServer
 from ivr.guesses import GuessLimiter

@@ -21,17 +21,11 @@ from sqlalchemy import func, select, text
 
 from crm import account_numbers, db
 from crm.contacts import ContactLog
-from crm.models import (
-    CountyCompany,
-    Outage,
-    OutageArea,
-    OutageReport,
-    User,
-    WorkOrder,
-)
+from crm.models import CountyCompany, Outage, OutageArea, User
 from crm.services import CustomerService
 from crm.tiers import Tier
 from crm.vocabulary import OutageKind, OutageScope, Role
+from crm.work_order_models import OutageReport, WorkOrder
 from demo.builders import ManualClock, NewAccount, NewCustomer, add_county, add_customers, add_feeder, add_substation
 from ivr.call import Identity
 from ivr.customers import CrmCustomers

@@ -23,16 +23,14 @@ from crm.models import (
     Feeder,
     Outage,
     OutageArea,
-    OutageReport,
     Substation,
     SupplyPoint,
     TransformerArea,
-    WorkOrder,
-    WorkOrderStep,
 )
 from crm.services import Refusal, normalise_account_number, normalise_phone_number
 from crm.tiers import Tier
 from crm.vocabulary import OutageKind, OutageScope
+from crm.work_order_models import OutageReport, WorkOrder, WorkOrderStep
 from hotline import periods
 from work_orders import store
 from work_orders.records import CorrelationCheck, NewWorkOrder, ReportLine

@@ -10,20 +10,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from crm.models import (
-    Account,
-    CountyCompany,
-    Customer,
-    Feeder,
-    Outage,
-    OutageArea,
-    OutageReport,
-    Substation,
-    TransformerArea,
-    WorkOrder,
-    WorkOrderStep,
-)
+from crm.models import Account, CountyCompany, Customer, Feeder, Outage, OutageArea, Substation, TransformerArea
 from crm.tiers import Tier
+from crm.work_order_models import OutageReport, WorkOrder, WorkOrderStep
 from work_orders import store
 from work_orders.records import (
     OrderDetail,

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
-from crm.models import Feeder, Outage, WorkOrder, WorkOrderStep
+from crm.models import Feeder, Outage
+from crm.work_order_models import WorkOrder, WorkOrderStep
 from work_orders.records import MAX_NOTES
 from work_orders.rules import AWAITING_CONTACT, Actor, State, UnknownWorkOrderError
 

@@ -13,21 +13,10 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from crm.models import (
-    CountyCompany,
-    Customer,
-    CustomerPhone,
-    Feeder,
-    Outage,
-    OutageArea,
-    OutageReport,
-    Substation,
-    TransformerArea,
-    WorkOrder,
-    WorkOrderStep,
-)
+from crm.models import CountyCompany, Customer, CustomerPhone, Feeder, Outage, OutageArea, Substation, TransformerArea
 from crm.tiers import Tier
 from crm.vocabulary import OutageScope
+from crm.work_order_models import OutageReport, WorkOrder, WorkOrderStep
 from work_orders import store
 from work_orders.records import Escalation, Notice, Restoration
 from work_orders.rules import (

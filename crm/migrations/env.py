@@ -2,6 +2,8 @@
 
 from alembic import context
 
+# Every table's module, so that the metadata holds the whole schema.
+from crm import campaign_models, work_order_models  # noqa: F401
 from crm.models import Base
 
 connection = context.config.attributes["connection"]
