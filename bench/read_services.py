@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import select
 
 from crm import db
+from crm.customer_records import Refusal
 from crm.models import Account, Customer, CustomerPhone
-from crm.services import CustomerService, Refusal
+from crm.services import CustomerService
 from demo import seed
 
 

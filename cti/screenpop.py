@@ -8,7 +8,8 @@ from typing import Any
 
 from campaigns.lookups import CampaignLookups
 from crm.contacts import ContactLog
-from crm.services import CustomerService, Refusal
+from crm.customer_records import Refusal
+from crm.services import CustomerService
 from cti.jsonable import plain
 
 

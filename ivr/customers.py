@@ -13,9 +13,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm import services
+from crm import customer_records
+from crm.customer_records import Problem, Refusal
 from crm.models import Contact, Customer, SatisfactionResult
-from crm.services import CustomerService, Problem, Refusal
+from crm.services import CustomerService
 from crm.tiers import Tier
 from hotline import periods
 from ivr.call import Identity
@@ -118,7 +119,7 @@ class CrmCustomers:
 
     # -- reads, through crm.services ----------------------------------------------------------------------------
 
-    def _identity(self, account: services.AccountSummary, verified: bool) -> Identity:
+    def _identity(self, account: customer_records.AccountSummary, verified: bool) -> Identity:
         manager = ""
         if account.tier is Tier.KEY_ACCOUNT:
             # The dedicated account manager (大客户经理) travels to the ACD as the agent's staff number.
@@ -142,7 +143,7 @@ class CrmCustomers:
             return None
         callers = self.service.accounts_by_caller(caller_number) if caller_number else None
         _available(callers)
-        registered = isinstance(callers, services.CallerAccounts) and any(
+        registered = isinstance(callers, customer_records.CallerAccounts) and any(
             a.customer_id == found.customer_id for a in callers.accounts
         )
         return self._identity(found, registered)
@@ -168,7 +169,7 @@ class CrmCustomers:
         payment = found.last_payment
         paid_on = periods.local_day(payment.paid_at) if payment else None
         paid_fen = payment.amount_fen if payment else 0
-        if isinstance(found, services.NoBillsYet):
+        if isinstance(found, customer_records.NoBillsYet):
             return BillSummary(found.prepaid, found.balance_fen, 0, None, paid_on, paid_fen, 0, False)
         today = periods.local_day(periods.now_utc())
         latest = found.latest_bill

@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm.customer_records import Refusal, normalise_phone_number
 from crm.models import Account, Agent, Contact, Customer, QueueLogEntry, SatisfactionResult
-from crm.services import Refusal, normalise_phone_number
 from crm.tiers import Tier
 from hotline import periods
 from hotline.privacy import mask_caller

@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from crm.customer_records import Customer360
 from crm.models import Account, Bill, Contact, Customer, TierChange
 from crm.retier import retier
-from crm.services import Customer360, CustomerService
+from crm.services import CustomerService
 from crm.tiers import CustomerClass, Tier, TierThresholds
 from hotline import periods
 from tests.conftest import DemoDatabase

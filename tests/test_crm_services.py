@@ -11,6 +11,17 @@ import pytest
 from sqlalchemy import event, func, select
 
 from crm import account_numbers, db
+from crm.customer_records import (
+    MAX_LISTED,
+    AccountOutages,
+    AccountSummary,
+    BillSummary,
+    CallerAccounts,
+    Customer360,
+    NoBillsYet,
+    Problem,
+    Refusal,
+)
 from crm.models import (
     Account,
     Bill,
@@ -23,18 +34,7 @@ from crm.models import (
     SupplyPoint,
     TransformerArea,
 )
-from crm.services import (
-    MAX_LISTED,
-    AccountOutages,
-    AccountSummary,
-    BillSummary,
-    CallerAccounts,
-    Customer360,
-    CustomerService,
-    NoBillsYet,
-    Problem,
-    Refusal,
-)
+from crm.services import CustomerService
 from crm.tiers import CustomerClass, Tier
 from crm.vocabulary import OutageKind, OutageScope
 from crm.work_order_models import WorkOrder

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.orm import Session
 
 from crm import grid
+from crm.customer_records import Refusal, normalise_account_number, normalise_phone_number
 from crm.models import (
     Account,
     Contact,
@@ -27,7 +28,6 @@ from crm.models import (
     SupplyPoint,
     TransformerArea,
 )
-from crm.services import Refusal, normalise_account_number, normalise_phone_number
 from crm.tiers import Tier
 from crm.vocabulary import OutageKind, OutageScope
 from crm.work_order_models import OutageReport, WorkOrder, WorkOrderStep

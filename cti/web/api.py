@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
 
-from crm.services import Problem, Refusal
+from crm.customer_records import Problem, Refusal
 from crm.vocabulary import Role
 from cti.web.access import own_contact, served_by_me
 from cti.web.auth import me, requires
