@@ -49,21 +49,9 @@ def cmd_run(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
 
 def cmd_agi(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     """Run only the FastAGI server (for an existing Asterisk that sends calls here)."""
-    from crm import db
-    from crm.contacts import ContactLog
-    from ivr.fastagi import FastAgiServer
-    from ivr.routes import Ivr
+    from ivr import process
 
-    db.upgrade(cfg.database_url)
-    contacts = ContactLog(db.session_factory(db.make_engine(cfg.database_url)))
-    server = FastAgiServer(cfg.agi.host, cfg.agi.port, Ivr.for_hotline(cfg, contacts).routes())
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    server.start()
-    stop.wait()
-    server.stop()
-    return 0
+    return process.main(cfg)
 
 
 def cmd_acd(cfg: hotline_config.Config, args: argparse.Namespace) -> int:

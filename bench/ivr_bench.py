@@ -45,8 +45,8 @@ from crm.models import Account, CustomerPhone
 from hotline.stack import Hotline
 from ivr import speech
 from ivr.fastagi import AgiChannel, FastAgiServer, Route
+from ivr.process import build_ivr
 from ivr.progress import IvrProgress
-from ivr.routes import Ivr
 from testbed.sandbox import free_port, sandbox_config
 from testbed.softphone import SipStack
 
@@ -171,8 +171,8 @@ class Bench:
         self.hotline = Hotline(cfg)
         self.hotline.start()
         self.domain = f"{cfg.sip.host}:{cfg.sip.port}"
-        self.measured = Measured(Ivr.for_hotline(cfg, self.hotline.contacts).routes())
-        silent = Ivr.for_hotline(cfg, self.hotline.contacts)
+        self.measured = Measured(build_ivr(cfg, self.hotline.contacts).routes())
+        silent = build_ivr(cfg, self.hotline.contacts)
         silent.progress = IvrProgress(None)
         self.measured_silent = Measured(silent.routes())
         assert self.hotline.agi is not None

@@ -24,9 +24,9 @@ from hotline import redis_server
 from hotline.asterisk import Asterisk
 from hotline.config import REPO_DIR, Config
 from hotline.processes import start_child, stop_child
+from ivr import process as fastagi_process
 from ivr import prompts
 from ivr.fastagi import FastAgiServer
-from ivr.routes import Ivr
 
 # The outbound dialler's Stasis app (cti/outbound/dialler.py APP): held once the dialler is up.
 DIALLER_APP = "hotline-outbound"
@@ -143,9 +143,7 @@ class Hotline:
                 )
             else:
                 redis_server.wait_ready(self.config.redis.url)
-            self.agi = FastAgiServer(
-                self.config.agi.host, self.config.agi.port, Ivr.for_hotline(self.config, self.contacts).routes()
-            )
+            self.agi = fastagi_process.build_server(self.config, self.contacts)
             self.agi.start()
             self.asterisk.ensure_root()
             self.asterisk.render(prompt_dir)

@@ -13,10 +13,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from crm.contacts import ContactDraft, ContactLog
-from hotline.config import Config
 from ivr.billing import BillEnquiry
 from ivr.call import IvrCall, ToPerson
-from ivr.customers import CrmCustomers, CustomerData, CustomerUnavailable
+from ivr.customers import CustomerData, CustomerUnavailable
 from ivr.fastagi import AgiChannel, Hangup, Route
 from ivr.guesses import GuessLimiter
 from ivr.identify import Identification
@@ -24,8 +23,6 @@ from ivr.menu import Menu
 from ivr.outages import OutageCheck
 from ivr.progress import IvrProgress
 from ivr.repair import RepairTriage
-from work_orders.policy import load_policy
-from work_orders.service import WorkOrderService
 
 log = logging.getLogger(__name__)
 
@@ -92,21 +89,6 @@ class Ivr:
             "complaint": self._to_person_for(COMPLAINT_MENU),
         }
         self.language_menu = language_menu(language)
-
-    @classmethod
-    def for_hotline(cls, config: Config, contacts: ContactLog) -> Ivr:
-        """The IVR as `app.py run` serves it: the crm database behind the contacts, Redis for failed guesses and
-        for the calls' progress."""
-        return cls(
-            contacts,
-            config.ivr.language,
-            # The configured work-order policy: its correlation window and threshold decide suspected outages.
-            CrmCustomers(
-                contacts.sessions, WorkOrderService(contacts.sessions, load_policy(config.work_orders.policy))
-            ),
-            GuessLimiter(config.redis.effective_url()),
-            progress=IvrProgress.to_redis(config.redis.effective_url()),
-        )
 
     def routes(self) -> dict[str, Route]:
         return {"main": self.main, "key": self.key_line, "survey": self.survey}

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from ivr.fastagi import FastAgiServer
-from ivr.routes import Ivr
+from ivr.process import build_ivr
 from tests.conftest import BOUND_S, Testbed, TestUtility, new_caller_number, wait_for
 
 
@@ -107,7 +107,7 @@ def test_fastagi_server_down_fails_open_to_a_person(testbed: Testbed) -> None:
         assert f"Playback failed on {cdr['channel']} " not in log
         assert testbed.contacts(number) == []
     finally:
-        routes = Ivr.for_hotline(testbed.config, testbed.hotline.contacts).routes()
+        routes = build_ivr(testbed.config, testbed.hotline.contacts).routes()
         testbed.hotline.agi = FastAgiServer(testbed.config.agi.host, testbed.config.agi.port, routes)
         testbed.hotline.agi.start()
 

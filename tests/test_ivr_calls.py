@@ -32,6 +32,7 @@ from cti.acd.process import AgentDesk
 from ivr.customers import CrmCustomers
 from ivr.fastagi import AgiChannel, FastAgiServer, Response, Route
 from ivr.guesses import GuessLimiter
+from ivr.process import build_ivr
 from ivr.progress import IvrProgress
 from ivr.routes import Ivr
 from testbed.phones import HANG_UP, CallResult, Script
@@ -781,8 +782,7 @@ def test_an_account_number_is_read_whole_from_a_server_slower_than_the_callers_k
     key go by unheard (the test above); read by one GET DATA, the number arrives whole, on the first try."""
     customer = utility.customer(area="quiet", phones=0)[0]
     routes = {
-        name: _late(route, 0.3)
-        for name, route in Ivr.for_hotline(testbed.config, testbed.hotline.contacts).routes().items()
+        name: _late(route, 0.3) for name, route in build_ivr(testbed.config, testbed.hotline.contacts).routes().items()
     }
     entry = Scenario([LANG, ("main_menu", "1"), ("account_entry", "{account}#")], until="ivr.entry")
     with _serving_routes(testbed, routes):
@@ -834,7 +834,7 @@ def _serving_routes(testbed: Testbed, routes: dict[str, Route]) -> Iterator[None
         yield
     finally:
         testbed.hotline.agi.stop()
-        routes = Ivr.for_hotline(testbed.config, testbed.hotline.contacts).routes()
+        routes = build_ivr(testbed.config, testbed.hotline.contacts).routes()
         testbed.hotline.agi = FastAgiServer(testbed.config.agi.host, testbed.config.agi.port, routes)
         testbed.hotline.agi.start()
 

@@ -4,7 +4,7 @@ that area hears the announcement at the start of the call, and at the known-outa
 is attached to the outage instead of opening an order.
 
 The IVR is served for this module with the tests' work-order policy (tests/work_orders_policy.toml: three reports
-within thirty minutes), built the way Ivr.for_hotline builds it, so the test does not depend on the shipped policy.
+within thirty minutes), built the way ivr/process.py builds it, so the test does not depend on the shipped policy.
 Key timing follows tests/test_ivr_calls.py: a key a second into the prompt that asks for it.
 """
 
@@ -25,6 +25,7 @@ from crm.work_order_models import OutageReport, WorkOrder
 from ivr.customers import CrmCustomers
 from ivr.fastagi import FastAgiServer
 from ivr.guesses import GuessLimiter
+from ivr.process import build_ivr
 from ivr.progress import IvrProgress
 from ivr.routes import Ivr
 from testbed.phones import CallResult, Script
@@ -69,7 +70,7 @@ def serving_with_test_policy(testbed: Testbed) -> Iterator[WorkOrderService]:
         yield work_orders
     finally:
         testbed.hotline.agi.stop()
-        routes = Ivr.for_hotline(testbed.config, contacts).routes()
+        routes = build_ivr(testbed.config, contacts).routes()
         testbed.hotline.agi = FastAgiServer(testbed.config.agi.host, testbed.config.agi.port, routes)
         testbed.hotline.agi.start()
         guesses.close()
