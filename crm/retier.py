@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from crm.models import Account, Bill, Contact, Customer, TierChange
 from crm.tiers import Behaviour, Tier, TierThresholds, decide_tier
+from crm.vocabulary import Intent
 from hotline import periods
 
 # Customers per transaction: short enough that the IVR's own writes never wait long for SQLite's one writer.
@@ -87,7 +88,7 @@ def _retier_range(
             .join(Account, Account.id == Contact.account_id)
             .where(
                 Account.customer_id.between(first, last),
-                Contact.disposition == "complaint",
+                Contact.disposition == Intent.COMPLAINT,
                 Contact.started_at >= datetime(window.year, window.month, window.day, tzinfo=periods.LOCAL),
             )
             .group_by(Account.customer_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
+from crm.vocabulary import Intent
 from ivr import speech
 from ivr.call import IvrCall
 from ivr.customers import BillSummary, CustomerData
@@ -59,7 +60,7 @@ class BillEnquiry:
         self.clock = clock
 
     def __call__(self, call: IvrCall) -> str:
-        call.intent = "billing"
+        call.intent = Intent.BILLING
         identity = self.identification.identify(call)
         try:
             self.identification.verify(call, identity)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from crm.contacts import ContactDraft
+from crm.vocabulary import Intent
 from ivr.fastagi import DIGITS, AgiChannel
 from ivr.menu import PERSON_KEY, Act, Entry, Menu, decide, read_entry
 from ivr.progress import IvrProgress
@@ -75,7 +76,7 @@ class IvrCall:
         self.draft = draft
         self.language = language
         self.line = line
-        self.intent = "general"
+        self.intent: str = Intent.GENERAL
         self.identity: Identity | None = None
         # Candidates found by the caller number before any menu: used by the fault announcement and identify().
         self.caller_accounts: list[Identity] = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from crm.vocabulary import Intent
 from ivr import speech
 from ivr.call import IvrCall
 from ivr.customers import CustomerData, OutageNotice
@@ -64,7 +65,7 @@ class OutageCheck:
         self.repair = repair
 
     def __call__(self, call: IvrCall) -> str:
-        call.intent = "outage"
+        call.intent = Intent.OUTAGE
         identity = self.identification.identify(call)
         now = self.clock()
         outages = self.data.outages(identity.account_number)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 
+from crm.vocabulary import Intent
 from ivr import speech
 from ivr.call import Identity, IvrCall
 from ivr.customers import CustomerData, OutageNotice
@@ -47,7 +48,7 @@ class RepairTriage:
         self.clock = clock
 
     def __call__(self, call: IvrCall) -> str:
-        call.intent = "repair"
+        call.intent = Intent.REPAIR
         identity = self.identification.identify(call)
         if call.ask(SCOPE) == "neighbours":
             now = self.clock()

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from crm.contacts import ContactDraft, ContactLog
+from crm.vocabulary import Intent
 from ivr.billing import BillEnquiry
 from ivr.call import IvrCall, ToPerson
 from ivr.customers import CustomerData, CustomerUnavailable
@@ -155,7 +156,7 @@ class Ivr:
         """Business and complaints reach a person, with the intent the caller picked."""
 
         def flow(call: IvrCall) -> str:
-            call.intent = call.ask(menu)
+            call.intent = Intent(call.ask(menu))
             raise ToPerson(f"asked for {call.intent}")
 
         return flow

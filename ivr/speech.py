@@ -13,8 +13,6 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 # The hotline serves mainland China, which keeps one time zone and no daylight saving: a fixed offset is exact.
 LOCAL_TIME = timezone(timedelta(hours=8), "CST")
 
-LANGUAGES = ("zh", "en")
-
 
 def number(n: int, language: str, *, measure: bool = False) -> list[str]:
     """A whole number as words. `measure`: the number counts something (元, 点), so a lone 2 is 两 in Mandarin."""

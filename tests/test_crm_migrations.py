@@ -9,7 +9,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from crm import db
+from crm import campaign_models, db, work_order_models  # noqa: F401 (their tables are part of the schema compared)
 from crm.contacts import ContactLog
 from crm.models import Base
 
@@ -99,3 +99,26 @@ def test_downgrade_to_the_first_revision_and_back(empty_database: str) -> None:
         engine.dispose()
     db.upgrade(empty_database)
     assert _differences(empty_database) == []
+
+
+def test_a_disposition_stored_as_bill_becomes_the_intent_billing(empty_database: str) -> None:
+    """0009: the desk once stored "bill"; the one vocabulary (crm/vocabulary.py) calls it "billing"."""
+    engine = db.make_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            cfg = AlembicConfig()
+            cfg.set_main_option("script_location", str(db.MIGRATIONS))
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "0008")
+            connection.exec_driver_sql(
+                "INSERT INTO contacts (uniqueid, caller_number, dialled_number, channel, language, started_at, "
+                "ivr_path, digits, disposition) VALUES "
+                "('c-bill', '13800000000', '95598', 'PJSIP/x', 'zh', '2026-12-01 08:00:00', '[]', '', 'bill'), "
+                "('c-repair', '13800000001', '95598', 'PJSIP/y', 'zh', '2026-12-01 08:00:00', '[]', '', 'repair')"
+            )
+        db.upgrade(empty_database)
+        with engine.connect() as connection:
+            rows = dict(connection.exec_driver_sql("SELECT uniqueid, disposition FROM contacts").all())
+        assert rows == {"c-bill": "billing", "c-repair": "repair"}
+    finally:
+        engine.dispose()

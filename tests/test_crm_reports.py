@@ -527,7 +527,7 @@ def test_contacts_by_caller_number_with_what_happened_to_each(floor: Floor) -> N
         agent_id=agent_id,
         agent_answered_at=at(9, 0, 45),
         agent_ended_at=at(9, 4),
-        disposition="bill",
+        disposition="billing",
     )
     f.contact("c-3", "13900001111", at(9, 30))
     f.survey(newer, 4)
@@ -561,7 +561,7 @@ def test_contacts_by_caller_number_with_what_happened_to_each(floor: Floor) -> N
         "agent:1004", Tier.KEY_ACCOUNT, 20.0, at(8, 1, 20),
     )  # fmt: skip
     assert (second.caller_number, second.queue, second.agent, second.disposition, second.satisfaction) == (
-        "+8613812345678", "skill:billing", "1001", "bill", 4,
+        "+8613812345678", "skill:billing", "1001", "billing", 4,
     )  # fmt: skip
     assert (second.queued_at, second.agent_answered_at, second.agent_ended_at) == (at(9, 0, 30), at(9, 0, 45), at(9, 4))
     assert [e.event for e in second.queue_events] == ["ENTERQUEUE", "RINGING", "CONNECT", "COMPLETEAGENT"]

@@ -156,7 +156,7 @@ def test_an_agent_reads_only_their_own_contacts_and_customers(
 
     assert intruder.get(f"/api/contacts/{contact_id}").status_code == 403
     assert intruder.get(f"/api/customers/{customer_id}").status_code == 403
-    wrapup = {"disposition": "bill", "notes": "不是我的电话", "topics": []}
+    wrapup = {"disposition": "billing", "notes": "不是我的电话", "topics": []}
     refused = intruder.post(
         f"/api/contacts/{contact_id}/wrapup", json=wrapup, headers={"X-CSRFToken": csrf_token(intruder)}
     )
@@ -172,7 +172,7 @@ def test_an_agent_reads_only_their_own_contacts_and_customers(
     assert saved.status_code == 200
     with backend.sessions() as session:
         stored = session.get_one(Contact, contact_id)
-        assert (stored.disposition, stored.agent_notes) == ("bill", "电费咨询")
+        assert (stored.disposition, stored.agent_notes) == ("billing", "电费咨询")
 
 
 def test_state_changing_calls_need_the_csrf_token(agent_client: FlaskClient) -> None:

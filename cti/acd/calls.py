@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from crm.vocabulary import Intent
+
 
 def now_ms() -> int:
     return int(time.time() * 1000)
@@ -19,7 +21,7 @@ class Caller:
     channel: str
     app: str
     number: str
-    intent: str = "general"
+    intent: str = Intent.GENERAL
     tier: str = "standard"
     account: str = ""
     manager: str = ""
@@ -32,7 +34,7 @@ class Caller:
         # Stasis(app,caller,intent,tier,account,manager,language,campaign_attempt): missing or empty arguments take
         # the defaults.
         f = (args + [""] * 7)[1:8]
-        return cls(channel, app, number, f[0] or "general", f[1] or "standard", f[2], f[3], f[4] or "zh", f[5])
+        return cls(channel, app, number, f[0] or Intent.GENERAL, f[1] or "standard", f[2], f[3], f[4] or "zh", f[5])
 
 
 def call_of_leg(channel_id: str) -> str | None:

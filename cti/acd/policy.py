@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from crm.vocabulary import Intent
 from hotline.policies import PolicyError
 
-GENERAL = "general"
+GENERAL = Intent.GENERAL
 # The skill that makes an agent one of the key-account team (大客户服务), the target "team:key_accounts".
 TEAM_OF_SKILL = {"key_account": "key_accounts"}
 

@@ -9,11 +9,11 @@ from typing import Protocol
 
 from campaigns.messages import BillMessage, Message, OutageMessage, RestorationMessage
 from campaigns.rules import CampaignKind, Outcome
+from crm.vocabulary import LANGUAGES
 from cti import causes
 from hotline import periods
 
 # The languages notices are recorded in; a callee in any other hears Chinese.
-LANGUAGES = ("zh", "en")
 # The ACD's intent for a callee who asks for a person: the agent's workflow and screen-pop follow it.
 INTENTS: Mapping[CampaignKind, str] = {
     CampaignKind.PLANNED_OUTAGE: "outage",

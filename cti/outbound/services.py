@@ -22,6 +22,7 @@ from campaigns.messages import BillMessage
 from campaigns.records import Attempt
 from campaigns.rules import Outcome
 from campaigns.service import CampaignService
+from crm.vocabulary import Intent
 from cti.ari import Ari, AriError
 from cti.outbound.rules import INTENTS, MAX_PLAYS, Speech, language_of, notice_prompts, outcome_of_cause
 from hotline.logs import call_context
@@ -316,7 +317,7 @@ class OutboundCalls:
         a = call.attempt
         account = a.message.account_number if isinstance(a.message, BillMessage) else ""
         variables = {
-            "HOTLINE_INTENT": INTENTS.get(a.kind, "general"),
+            "HOTLINE_INTENT": INTENTS.get(a.kind, Intent.GENERAL),
             "HOTLINE_TIER": "standard",  # key accounts are never robot-called: their manager tells them
             "HOTLINE_ACCOUNT": account,
             "HOTLINE_MANAGER": "",

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template
 
-from crm.vocabulary import Role
+from crm.vocabulary import DISPOSITIONS, Role
 from cti.acd.policy import agent_profile
 from cti.web.access import my_agent, my_live_call, own_contact
 from cti.web.auth import me, requires
@@ -17,7 +17,6 @@ from cti.web.wiring import services
 bp = Blueprint("desk", __name__)
 
 PAUSE_REASONS = ("break", "meal", "training", "meeting", "after_call_work", "other")
-DISPOSITIONS = ("bill", "outage", "repair", "business", "complaint", "consultation", "suggestion")
 
 
 @bp.get("/desk")

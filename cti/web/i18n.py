@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, request
 
-LANGUAGES = ("zh", "en")
+from crm.vocabulary import LANGUAGES
 
 WORDS: dict[str, tuple[str, str]] = {
     # key: (中文, English)
@@ -108,7 +108,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "reason.meeting": ("会议", "Meeting"),
     "reason.after_call_work": ("话后处理", "After-call work"),
     "reason.other": ("其他", "Other"),
-    "disposition.bill": ("电费查询", "Bill"),
+    "disposition.billing": ("电费查询", "Bill"),
     "disposition.outage": ("停电信息", "Outage"),
     "disposition.repair": ("故障报修", "Repair"),
     "disposition.business": ("业扩报装", "New connection"),
