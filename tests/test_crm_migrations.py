@@ -7,7 +7,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Connection, inspect
 
 from crm import campaign_models, db, work_order_models  # noqa: F401 (their tables are part of the schema compared)
 from crm.contacts import ContactLog
@@ -84,15 +84,20 @@ def test_upgrade_twice_changes_nothing_and_keeps_the_contact_log_working(empty_d
         engine.dispose()
 
 
+def _alembic(connection: Connection) -> AlembicConfig:
+    """Alembic's configuration for running the migrations over `connection`."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(db.MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
 def test_downgrade_to_the_first_revision_and_back(empty_database: str) -> None:
     db.upgrade(empty_database)
     engine = db.make_engine(empty_database)
     try:
         with engine.begin() as connection:
-            cfg = AlembicConfig()
-            cfg.set_main_option("script_location", str(db.MIGRATIONS))
-            cfg.attributes["connection"] = connection
-            command.downgrade(cfg, "0001")
+            command.downgrade(_alembic(connection), "0001")
         assert set(inspect(engine).get_table_names()) == {"contacts", "alembic_version"}
         assert "account_id" not in {c["name"] for c in inspect(engine).get_columns("contacts")}
     finally:
@@ -106,10 +111,7 @@ def test_a_disposition_stored_as_bill_becomes_the_intent_billing(empty_database:
     engine = db.make_engine(empty_database)
     try:
         with engine.begin() as connection:
-            cfg = AlembicConfig()
-            cfg.set_main_option("script_location", str(db.MIGRATIONS))
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "0008")
+            command.upgrade(_alembic(connection), "0008")
             connection.exec_driver_sql(
                 "INSERT INTO contacts (uniqueid, caller_number, dialled_number, channel, language, started_at, "
                 "ivr_path, digits, disposition) VALUES "
