@@ -184,7 +184,6 @@ def cmd_prompts(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
 def cmd_seed(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     """Seed the demo utility (city grid, customers, bills, agents, outages) into an empty database."""
     from crm import db
-    from crm.tiers import TierThresholds
     from demo import seed
 
     customers = args.customers if args.customers is not None else (cfg.demo.customers or seed.DEFAULT_CUSTOMERS)
@@ -197,7 +196,7 @@ def cmd_seed(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
         summary = seed.seed_if_empty(
             engine,
             customers,
-            thresholds=TierThresholds(**asdict(cfg.tiers)),
+            thresholds=cfg.tiers,
             seats=cfg.seats.names(),
             progress=sys.stderr.isatty(),
         )
@@ -211,12 +210,11 @@ def cmd_crm_retier(cfg: hotline_config.Config, args: argparse.Namespace) -> int:
     """Recompute every customer's tier from the last months' behaviour and record what changed."""
     from crm import db
     from crm.retier import retier
-    from crm.tiers import TierThresholds
 
     db.upgrade(cfg.database_url)
     engine = db.make_engine(cfg.database_url)
     try:
-        report = retier(db.session_factory(engine), TierThresholds(**asdict(cfg.tiers)), progress=sys.stderr.isatty())
+        report = retier(db.session_factory(engine), cfg.tiers, progress=sys.stderr.isatty())
     finally:
         engine.dispose()
     print("\n".join(report.lines()))

@@ -74,3 +74,17 @@ def areas_reached(outage: Outage) -> Select[int]:
     if outage.scope is OutageScope.FEEDER:
         return select(TransformerArea.id).where(TransformerArea.feeder_id == outage.feeder_id)
     return select(OutageArea.transformer_area_id).where(OutageArea.outage_id == outage.id)
+
+
+def feeders_reached(outage: Outage) -> Select[int]:
+    """The ids of the feeders `outage` is on: its feeder, its substation's feeders, or its transformer areas'
+    feeders (the rule read from the outage to places, as `areas_reached`)."""
+    if outage.scope is OutageScope.FEEDER:
+        return select(Feeder.id).where(Feeder.id == outage.feeder_id)
+    if outage.scope is OutageScope.SUBSTATION:
+        return select(Feeder.id).where(Feeder.substation_id == outage.substation_id)
+    return (
+        select(TransformerArea.feeder_id)
+        .join(OutageArea, OutageArea.transformer_area_id == TransformerArea.id)
+        .where(OutageArea.outage_id == outage.id)
+    )

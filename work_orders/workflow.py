@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from crm.models import CountyCompany, Customer, CustomerPhone, Feeder, Outage, OutageArea, Substation, TransformerArea
+from crm import grid
+from crm.models import CountyCompany, Customer, CustomerPhone, Feeder, Outage, Substation
 from crm.tiers import Tier
-from crm.vocabulary import OutageScope
 from crm.work_order_models import OutageReport, WorkOrder, WorkOrderStep
 from work_orders import store
 from work_orders.records import Escalation, Notice, Restoration
@@ -212,19 +212,9 @@ def restore_outage(session: Session, outage_id: int, actor: Actor, now: datetime
 
 
 def _feeders_of(session: Session, outage: Outage) -> list[int]:
-    """The feeders the outage is on: its feeder, its substation's feeders, or its transformer areas' feeders."""
-    if outage.scope is OutageScope.FEEDER and outage.feeder_id is not None:
-        return [outage.feeder_id]
-    if outage.scope is OutageScope.SUBSTATION:
-        query = select(Feeder.id).where(Feeder.substation_id == outage.substation_id)
-    else:
-        query = (
-            select(TransformerArea.feeder_id)
-            .join(OutageArea, OutageArea.transformer_area_id == TransformerArea.id)
-            .where(OutageArea.outage_id == outage.id)
-        )
-    # Locked in id order, so that two restorations never wait for each other in a circle.
-    return sorted(set(session.scalars(query)))
+    """The feeders the outage is on (crm/grid.py), in id order: locked in that order, two restorations never wait
+    for each other in a circle."""
+    return sorted(set(session.scalars(grid.feeders_reached(outage))))
 
 
 def _county_of_feeders(session: Session, feeders: Sequence[int]) -> int | None:
