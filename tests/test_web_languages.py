@@ -28,7 +28,7 @@ from campaigns.service import CampaignService
 from crm.models import Contact, CountyCompany, User
 from crm.tiers import Tier
 from crm.users import Users, set_password
-from crm.vocabulary import Role
+from crm.vocabulary import LANGUAGES, Role
 from cti.acd.store import AcdStore, call_score
 from cti.web import desk, i18n
 from hotline.privacy import mask_caller
@@ -49,7 +49,7 @@ LIVE = 20_000  # ms: the monitor's figures are recomputed every few seconds and 
 APP = "lang-test"  # no router holds this Stasis app: none reconciles the scene's calls against Asterisk
 GROUP = "skill:langtest"  # no workflow sends callers there and no real agent serves it
 KEY_ACCOUNTS = "team:key_accounts"
-LANGUAGES = ("zh", "en")
+
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
