@@ -7,7 +7,7 @@ from typing import Any, TypeAlias
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -52,3 +52,12 @@ def upgrade(url: str) -> None:
             command.upgrade(cfg, "head")
     finally:
         engine.dispose()
+    _keep_private(url)
+
+
+def _keep_private(url: str) -> None:
+    """An SQLite database holds the customers' data: readable by its owner only (SQLite gives its -wal and -shm
+    files the database file's mode)."""
+    database = make_url(url).database if url.startswith("sqlite") else None
+    if database and database != ":memory:" and Path(database).exists():
+        Path(database).chmod(0o600)

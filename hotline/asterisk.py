@@ -130,6 +130,10 @@ class Asterisk:
             (etc / "dialplans" / source.name).write_text(source.read_text())
         for name in ("lib", "run", "log/cdr-csv", "spool", "agi-bin"):
             (self.host_dir / name).mkdir(parents=True, exist_ok=True)
+        # The rendered files hold the ARI and AMI passwords and the seats' secrets: the owner's only (Asterisk runs
+        # as the same user).
+        for path in (etc, *etc.rglob("*")):
+            path.chmod(0o700 if path.is_dir() else 0o600)
         self._render_data(prompts_dir)
 
     def _render_data(self, prompts_dir: Path) -> None:

@@ -81,6 +81,8 @@ class Hotline:
 
     def _take_lock(self) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        # Secrets, the database, logs and recordings' paths: the owner's only.
+        self.state_dir.chmod(0o700)
         lock = open(self.state_dir / "run.lock", "a+")  # noqa: SIM115 (held open for the hotline's lifetime)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
