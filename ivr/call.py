@@ -113,8 +113,7 @@ class IvrCall:
         if cut and self.held:
             if waiting is not None:
                 waiting()
-            held, self.held = self.held[0], self.held[1:]
-            return [], held
+            return [], self._take_held()
         played: list[str] = []
         for name in names:
             key, offset = self.channel.stream_file(self.sound(name), DIGITS, 0, sent=waiting)
@@ -128,12 +127,16 @@ class IvrCall:
                 return played, key
         return played, None
 
+    def _take_held(self) -> str | None:
+        """The first key held from before (taken), or None if none is held."""
+        if not self.held:
+            return None
+        key, self.held = self.held[0], self.held[1:]
+        return key
+
     def _next_key(self, timeout_ms: int) -> str | None:
         """A key held from before, else the next key pressed within `timeout_ms`."""
-        if self.held:
-            key, self.held = self.held[0], self.held[1:]
-            return key
-        return self.channel.wait_for_digit(timeout_ms)
+        return self._take_held() or self.channel.wait_for_digit(timeout_ms)
 
     def say(self, step: str, names: Sequence[str], *, barge_in: bool = True, **details: object) -> str | None:
         """Tell the caller something. With barge-in any key cuts it short and is returned, so that a caller who
@@ -277,7 +280,7 @@ class IvrCall:
             typed += key
             if len(typed) >= entry.max_digits:
                 return played, typed, False
-            key, self.held = (self.held[0], self.held[1:]) if self.held else (None, self.held)
+            key = self._take_held()
         rest, timed_out = self.channel.get_data("", entry.timeout_ms, entry.max_digits - len(typed))
         return played, typed + rest, timed_out
 

@@ -18,10 +18,6 @@ from hotline.logs import call_context
 
 log = logging.getLogger(__name__)
 
-# Hang-up causes of an agent's leg that mean the agent (or the seat) refused rather than did not answer.
-_REFUSED_CAUSES = REFUSED  # user busy, call rejected
-_NO_ANSWER_CAUSES = NOT_ANSWERED  # no user responding, no answer
-# Any other cause means the seat could not be reached (unregistered: 20 subscriber absent; 3 no route; 27...).
 # Until calls have been handled, the expected wait assumes this average handling time per call.
 DEFAULT_HANDLE_S = 180
 # Where a caller goes when the agent hangs up: the satisfaction survey (dialplans/acd.conf).
@@ -220,9 +216,11 @@ class Queueing(AcdBase):
         fields = await self.store.call(call)
         if fields.get("leg") != leg or fields.get("state") != "ringing":
             return
-        if cause in _NO_ANSWER_CAUSES:
+        # Not answered, or refused by the agent or the seat (cti/causes.py); any other cause means the seat could
+        # not be reached (unregistered: 20 subscriber absent; 3 no route; 27...).
+        if cause in NOT_ANSWERED:
             outcome = "noanswer"
-        elif cause in _REFUSED_CAUSES:
+        elif cause in REFUSED:
             outcome = "rejected"
         else:
             outcome = "unreachable"
