@@ -42,8 +42,14 @@ class QueueLog:
                 _note_on_contact(session, evt)
 
     def for_call(self, callid: str) -> list[QueueLogEntry]:
+        """The call's rows in the order its events happened. Not by id: the routers and the desks each write their
+        own events in batches, so a transfer from a desk can be inserted before the router's connect it followed."""
         with self.sessions() as session:
-            query = select(QueueLogEntry).where(QueueLogEntry.callid == callid).order_by(QueueLogEntry.id)
+            query = (
+                select(QueueLogEntry)
+                .where(QueueLogEntry.callid == callid)
+                .order_by(QueueLogEntry.time, QueueLogEntry.id)
+            )
             return list(session.scalars(query))
 
 
