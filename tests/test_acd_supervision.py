@@ -116,8 +116,10 @@ def test_a_transfer_to_a_skill_reaches_its_agent_while_the_caller_stays_on(
     assert (now["agent"], now["group"], now["entered"], now["transfers"]) == ("xfer-second", "skill:xfer", entered, "1")
     # In Asterisk: the first agent's leg is gone; the caller talks with the second agent in a new bridge.
     assert ari.get(f"/channels/{first_leg}").status_code == 404
-    bridge = wait_for(lambda: _call_bridge(ari, call))
-    assert sorted(bridge["channels"]) == sorted([call, now["leg"]])
+    # The bridge exists a moment before both channels are in it: wait for the state, not for the bridge.
+    both = sorted([call, now["leg"]])
+    bridge = wait_for(lambda: (b := _call_bridge(ari, call)) is not None and sorted(b["channels"]) == both and b)
+    assert sorted(bridge["channels"]) == both
     assert not caller.done()  # the caller's softphone never hung up
     wait_for(lambda: floor.desk.agent("xfer-first").get("state") == "ready", timeout=10)
 
